@@ -1,0 +1,62 @@
+import { Config, Errors } from '@oclif/core';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/**
+ * Run lbctl commands inside this node process: the same command classes, flags and output
+ * as the CLI. Used by the test suites (the kernel lab is slow to fork node in) and by the
+ * interactive shell. stdout/stderr are captured.
+ */
+export interface InProcessResult { exitCode: number; stdout: string; stderr: string; json?: any }
+
+let configPromise: Promise<Config> | undefined;
+export function lbctlRoot(): string {
+  // dist/src/cli/inprocess.js -> package root
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+export async function loadConfig(): Promise<Config> {
+  configPromise ??= Config.load({ root: lbctlRoot() });
+  return configPromise;
+}
+
+/** argv as the user types it after `lbctl`, e.g. ['service', 'add', '-t', '10.0.0.1:80']. */
+export async function runLbctl(argv: string[], opts: { stdin?: string } = {}): Promise<InProcessResult> {
+  const config = await loadConfig();
+  const { id, args } = resolveCommand(config, argv);
+  let stdout = '';
+  let stderr = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  (process.stdout as any).write = (chunk: any, ...rest: any[]) => { stdout += chunk.toString(); const cb = rest.find((r) => typeof r === 'function'); if (cb) cb(); return true; };
+  (process.stderr as any).write = (chunk: any, ...rest: any[]) => { stderr += chunk.toString(); const cb = rest.find((r) => typeof r === 'function'); if (cb) cb(); return true; };
+  const prevStdin = process.env.LBCTL_STDIN_TEXT;
+  if (opts.stdin !== undefined) process.env.LBCTL_STDIN_TEXT = opts.stdin;
+  let exitCode = 0;
+  try {
+    await config.runCommand(id, args);
+  } catch (err) {
+    const e = err as Errors.CLIError & { oclif?: { exit?: number } };
+    exitCode = e.oclif?.exit ?? 1;
+    if (!(err instanceof Errors.ExitError)) stderr += `${e.message}\n`;
+  } finally {
+    (process.stdout as any).write = ow;
+    (process.stderr as any).write = ew;
+    if (opts.stdin !== undefined) {
+      if (prevStdin === undefined) delete process.env.LBCTL_STDIN_TEXT; else process.env.LBCTL_STDIN_TEXT = prevStdin;
+    }
+  }
+  let json: any;
+  if (argv.includes('--json')) {
+    try { json = JSON.parse(stdout); } catch { /* left undefined: the test will say so */ }
+  }
+  return { exitCode, stdout, stderr, json };
+}
+
+/** Map `service add ...` to the oclif id `service:add` by longest matching prefix. */
+export function resolveCommand(config: Config, argv: string[]): { id: string; args: string[] } {
+  for (let n = Math.min(argv.length, 3); n >= 1; n--) {
+    const id = argv.slice(0, n).join(':');
+    if (config.findCommand(id)) return { id, args: argv.slice(n) };
+  }
+  return { id: argv[0] ?? 'help', args: argv.slice(1) };
+}

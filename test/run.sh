@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# lbctl's whole test suite: unit + host tests on this machine, then the kernel suite inside
+# the qemu kernel lab. Installs what it needs on first run. Ends with "N passed, N failed".
+#   LBCTL_TEST_SUITES="unit host kernel"   choose suites
+#   LBCTL_TEST_FILTER=regex                 only test files whose name matches
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash test/deps.sh || exit $?
+say() { printf '\033[1m[lbctl test]\033[0m %s\n' "$*" >&2; }
+
+say "building (tsc)..."
+npm run -s build || { say "build failed"; exit 1; }
+
+SUITES="${LBCTL_TEST_SUITES:-unit host kernel}"
+mkdir -p test-results
+rm -f test-results/*.tap
+pass=0; fail=0; rc=0
+
+files_for() {
+  local f
+  for f in dist/test/"$1"/*.test.js; do
+    [ -e "$f" ] || continue
+    if [ -n "${LBCTL_TEST_FILTER:-}" ] && ! [[ "$f" =~ $LBCTL_TEST_FILTER ]]; then continue; fi
+    echo "$f"
+  done
+}
+
+count() { # tap file -> add to totals
+  local p f
+  p=$(grep -E '^# pass ' "$1" | tail -1 | awk '{print $3}'); f=$(grep -E '^# fail ' "$1" | tail -1 | awk '{print $3}')
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+}
+
+for suite in $SUITES; do
+  mapfile -t files < <(files_for "$suite")
+  [ ${#files[@]} -gt 0 ] || { say "suite $suite: no test files"; continue; }
+  tap="test-results/$suite.tap"
+  if [ "$suite" = kernel ]; then
+    say "suite kernel: booting the kernel lab (qemu, TCG) and running ${#files[@]} file(s) inside it..."
+    bash test/lab/run.sh --out test-results -- node --test --test-concurrency=1 \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="test-results/$suite.tap" "${files[@]}"
+    r=$?
+  else
+    say "suite $suite: ${#files[@]} file(s)..."
+    node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
+    r=$?
+  fi
+  if [ -f "$tap" ]; then count "$tap"; else say "suite $suite produced no results"; fail=$((fail + 1)); fi
+  [ $r -eq 0 ] || rc=1
+done
+
+echo
+echo "lbctl: $pass passed, $fail failed"
+[ $fail -eq 0 ] || rc=1
+exit $rc
