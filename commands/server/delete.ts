@@ -1,0 +1,35 @@
+import { Flags } from '@oclif/core';
+import { IpvsCommand } from '../../src/ipvs/base.js';
+import { driverFlag } from '../../src/ipvs/select.js';
+import { selectorFlags, selectorFromFlags } from '../../src/ipvs/flags.js';
+import { deleteDestination, describe, findDestination, requireService } from '../../src/ipvs/ops.js';
+import { makeDestination } from '../../src/ipvs/rules.js';
+import { drainDestination } from '../../src/ipvs/graceful.js';
+import { actionWord, progressAllowed } from '../../src/cli/output.js';
+
+export default class ServerDelete extends IpvsCommand {
+  static summary = 'Remove a real server (ipvsadm -d); with --drain, first weight 0 and wait for its connections to end';
+  static examples = ['<%= config.bin %> server delete -t 192.168.0.100:80 -r 10.0.0.11', '<%= config.bin %> server delete -t 192.168.0.100:80 -r 10.0.0.11 --drain --timeout 300'];
+  static flags = {
+    ...selectorFlags,
+    'real-server': Flags.string({ char: 'r', description: 'real server ADDR[:PORT]', required: true }),
+    drain: Flags.boolean({ description: 'set weight 0, wait until active connections reach 0, then delete' }),
+    timeout: Flags.integer({ description: 'seconds to wait with --drain (exit 8 on timeout, weight left at 0)', default: 300, min: 1 }),
+    'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }),
+    driver: driverFlag,
+  };
+
+  async run() {
+    const { flags } = await this.parse(ServerDelete);
+    const sel = selectorFromFlags(flags);
+    const driver = await this.ipvs(flags);
+    const svc = await requireService(driver, sel);
+    const key = makeDestination(sel, flags['real-server'], { forward: 'masq' }, '--real-server');
+    if (flags.drain && !flags['dry-run'] && findDestination(svc, key)) {
+      await drainDestination(driver, svc, findDestination(svc, key)!, { timeoutMs: flags.timeout * 1000, progress: progressAllowed(this.jsonEnabled()) });
+    }
+    const r = await deleteDestination(driver, (await requireService(driver, sel)), key, flags['dry-run']);
+    this.human(describe(r, 'real server').replace(r.action, actionWord(r.action)));
+    return { ...r, drained: Boolean(flags.drain) };
+  }
+}

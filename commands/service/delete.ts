@@ -1,0 +1,19 @@
+import { Flags } from '@oclif/core';
+import { IpvsCommand } from '../../src/ipvs/base.js';
+import { driverFlag } from '../../src/ipvs/select.js';
+import { selectorFlags, selectorFromFlags } from '../../src/ipvs/flags.js';
+import { deleteService, describe } from '../../src/ipvs/ops.js';
+import { actionWord } from '../../src/cli/output.js';
+
+export default class ServiceDelete extends IpvsCommand {
+  static summary = 'Delete a virtual service and its real servers (ipvsadm -D); "absent" if it does not exist';
+  static examples = ['<%= config.bin %> service delete -t 192.168.0.100:80'];
+  static flags = { ...selectorFlags, 'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }), driver: driverFlag };
+
+  async run() {
+    const { flags } = await this.parse(ServiceDelete);
+    const r = await deleteService(await this.ipvs(flags), selectorFromFlags(flags), flags['dry-run']);
+    this.human(describe(r, 'service').replace(r.action, actionWord(r.action)));
+    return r;
+  }
+}

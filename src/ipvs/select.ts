@@ -1,0 +1,36 @@
+import { Flags } from '@oclif/core';
+import { LbctlError, UnavailableError } from '../cli/errors.js';
+import type { IpvsDriver } from './driver.js';
+import { IpvsadmDriver } from './ipvsadm.js';
+
+export type DriverName = 'auto' | 'netlink' | 'ipvsadm';
+
+/** The shared --driver flag (also LBCTL_DRIVER). */
+export const driverFlag = Flags.string({
+  description: 'IPVS driver: netlink (generic netlink, default where it loads), ipvsadm, or auto',
+  options: ['auto', 'netlink', 'ipvsadm'],
+  env: 'LBCTL_DRIVER',
+  default: 'auto',
+  helpGroup: 'IPVS',
+});
+
+/**
+ * Open the requested driver. auto = netlink, falling back to ipvsadm (with a note on stderr)
+ * when the native netlink module cannot load or the socket cannot be opened.
+ */
+export async function openDriver(flags: { driver?: string }, note: (msg: string) => void = () => {}): Promise<IpvsDriver> {
+  const want = (flags.driver ?? 'auto') as DriverName;
+  if (want === 'ipvsadm') return new IpvsadmDriver();
+  const { openNetlinkDriver } = await import('./netlink/index.js');
+  try {
+    return await openNetlinkDriver();
+  } catch (e) {
+    if (want === 'netlink') throw e;
+    // Only fall back when netlink itself is what failed; a permission or no-IPVS error is the answer.
+    if (e instanceof LbctlError && !(e instanceof UnavailableError)) throw e;
+    const why = e instanceof LbctlError ? e.message : String(e);
+    if ((e as LbctlError).code === 'ENOIPVS') throw e;
+    note(`netlink driver unavailable (${why}); using the ipvsadm driver`);
+    return new IpvsadmDriver();
+  }
+}
