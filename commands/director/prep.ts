@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { LbctlCommand } from '../../src/cli/base.js';
+import { prepDirector } from '../../src/host/director.js';
+import { changeFlags, devFlag, vipFlag } from '../../src/host/flags.js';
+import { renderChange } from '../../src/host/render.js';
+import type { HostChangeResult } from '../../src/host/types.js';
+
+export default class DirectorPrep extends LbctlCommand {
+  static summary = 'Prepare this host as an LVS director (NAT: ip_forward, DR: send_redirects, the VIP alias).';
+  static description = 'NAT sets net.ipv4.ip_forward=1; DR sets send_redirects=0 on all, default and --dev (the kernel ORs all with the interface); --vip adds the VIP as an alias on --dev (labelled IF:0, IF:1, ...). Idempotent: reports changed/unchanged per item.';
+  static examples = [
+    '<%= config.bin %> director prep --mode nat',
+    '<%= config.bin %> director prep --mode dr --vip 192.168.118.100 --dev ens33 --persist',
+  ];
+  static flags = {
+    mode: Flags.string({ description: 'forwarding method', options: ['nat', 'dr', 'tun'], required: true }),
+    vip: vipFlag('VIP to add as an alias on --dev (ADDR or ADDR/PREFIX, default /32)'),
+    dev: devFlag('interface for the VIP alias (DR: default the default route\'s)'),
+    ...changeFlags,
+  };
+
+  async run(): Promise<HostChangeResult> {
+    const { flags } = await this.parse(DirectorPrep);
+    const result = await prepDirector({
+      vips: flags.vip, mode: flags.mode as 'nat' | 'dr' | 'tun', dev: flags.dev, netns: flags.netns,
+      persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
+    });
+    this.human(renderChange(result));
+    return result;
+  }
+}

@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { LbctlCommand } from '../../src/cli/base.js';
+import { unprepDirector } from '../../src/host/director.js';
+import { changeFlags, devFlag, vipFlag } from '../../src/host/flags.js';
+import { renderChange } from '../../src/host/render.js';
+import type { HostChangeResult } from '../../src/host/types.js';
+
+export default class DirectorUnprep extends LbctlCommand {
+  static summary = 'Undo director prep: remove the VIP aliases, restore the sysctls lbctl changed.';
+  static description = 'Removes the VIP aliases (default: the ones lbctl added), then restores each sysctl lbctl changed to its earlier value unless someone changed it since. --persist also removes the files lbctl wrote.';
+  static examples = [
+    '<%= config.bin %> director unprep',
+    '<%= config.bin %> director unprep --vip 192.168.118.100 --dev ens33 --persist',
+  ];
+  static flags = {
+    mode: Flags.string({ description: 'forwarding method (informational: unprep undoes what was recorded)', options: ['nat', 'dr', 'tun'] }),
+    vip: vipFlag('VIP alias to remove (default: those lbctl added)'),
+    dev: devFlag('interface to remove the VIPs from (default: where lbctl added them)'),
+    ...changeFlags,
+  };
+
+  async run(): Promise<HostChangeResult> {
+    const { flags } = await this.parse(DirectorUnprep);
+    const result = await unprepDirector({
+      vips: flags.vip, mode: flags.mode as 'nat' | 'dr' | 'tun' | undefined, dev: flags.dev, netns: flags.netns,
+      persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
+    });
+    this.human(renderChange(result));
+    return result;
+  }
+}

@@ -1,0 +1,32 @@
+import { Flags } from '@oclif/core';
+import { LbctlCommand } from '../../src/cli/base.js';
+import { prepRealServer } from '../../src/host/realserver.js';
+import { changeFlags, devFlag, vipFlag } from '../../src/host/flags.js';
+import { renderChange } from '../../src/host/render.js';
+import type { HostChangeResult } from '../../src/host/types.js';
+
+export default class RealserverPrep extends LbctlCommand {
+  static summary = 'Prepare this host as an LVS DR/TUN real server (ARP sysctls, VIP on lo or tunl0).';
+  static description = 'Sets arp_ignore=1/arp_announce=2 on all, the VIP device and the egress interface, adds each VIP as /32 on lo (labelled lo:0, lo:1, ...) or on tunl0 (TUN: also ipip and rp_filter=0). Idempotent: reports changed/unchanged per item.';
+  static examples = [
+    '<%= config.bin %> realserver prep --vip 192.168.118.100',
+    '<%= config.bin %> realserver prep --vip 192.168.118.100 --mode tun --persist',
+    '<%= config.bin %> realserver prep --vip 10.0.0.100 --netns rs1 --dry-run',
+  ];
+  static flags = {
+    vip: vipFlag('VIP (IPv4, /32); repeat or comma-separate for several'),
+    mode: Flags.string({ description: 'forwarding method the director uses', options: ['dr', 'tun'], default: 'dr' }),
+    dev: devFlag('egress interface (default: the default route\'s)'),
+    ...changeFlags,
+  };
+
+  async run(): Promise<HostChangeResult> {
+    const { flags } = await this.parse(RealserverPrep);
+    const result = await prepRealServer({
+      vips: flags.vip, mode: flags.mode as 'dr' | 'tun', dev: flags.dev, netns: flags.netns,
+      persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
+    });
+    this.human(renderChange(result));
+    return result;
+  }
+}

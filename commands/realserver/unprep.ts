@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { LbctlCommand } from '../../src/cli/base.js';
+import { unprepRealServer } from '../../src/host/realserver.js';
+import { changeFlags, devFlag, vipFlag } from '../../src/host/flags.js';
+import { renderChange } from '../../src/host/render.js';
+import type { HostChangeResult } from '../../src/host/types.js';
+
+export default class RealserverUnprep extends LbctlCommand {
+  static summary = 'Undo realserver prep: remove the VIPs, restore the sysctls lbctl changed.';
+  static description = 'Removes the VIPs (default: the ones lbctl added) from lo/tunl0, then restores each sysctl lbctl changed to its earlier value unless someone changed it since, or other VIPs stay on lo. --persist also removes the files lbctl wrote.';
+  static examples = [
+    '<%= config.bin %> realserver unprep',
+    '<%= config.bin %> realserver unprep --vip 192.168.118.100 --persist',
+  ];
+  static flags = {
+    vip: vipFlag('VIP to remove (default: those lbctl added)'),
+    mode: Flags.string({ description: 'forwarding method (informational: unprep undoes what was recorded)', options: ['dr', 'tun'] }),
+    dev: devFlag('egress interface (validated only)'),
+    ...changeFlags,
+  };
+
+  async run(): Promise<HostChangeResult> {
+    const { flags } = await this.parse(RealserverUnprep);
+    const result = await unprepRealServer({
+      vips: flags.vip, mode: flags.mode as 'dr' | 'tun' | undefined, dev: flags.dev, netns: flags.netns,
+      persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
+    });
+    this.human(renderChange(result));
+    return result;
+  }
+}

@@ -1,0 +1,16 @@
+import { Flags } from '@oclif/core';
+
+/** Flags shared by the six host-preparation commands. */
+export const hostFlags = {
+  netns: Flags.string({ description: 'work inside this network namespace (ip netns name)', helpValue: 'NAME' }),
+};
+
+export const changeFlags = {
+  ...hostFlags,
+  'dry-run': Flags.boolean({ description: 'print the exact sysctl/ip commands and files; change nothing' }),
+  persist: Flags.boolean({ description: 'also write a sysctl.d file and a systemd unit that re-applies the VIPs at boot (unprep: remove them)' }),
+  root: Flags.string({ description: 'write the --persist files under this directory instead of /', helpValue: 'DIR' }),
+};
+
+export const vipFlag = (description: string) => Flags.string({ description, multiple: true, delimiter: ',', helpValue: 'VIP' });
+export const devFlag = (description: string) => Flags.string({ description, helpValue: 'IF' });

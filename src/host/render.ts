@@ -1,0 +1,36 @@
+import { actionWord, color, table } from '../cli/output.js';
+import type { CheckResult, HostChangeResult, ItemResult } from './types.js';
+
+const show = (v: string | number | null): string => (v === null ? '-' : String(v));
+
+function change(i: ItemResult): string {
+  if (i.kind === 'file') return i.note ?? '';
+  if (!i.changed) return show(i.after ?? i.before);
+  return `${show(i.before)} -> ${show(i.after)}`;
+}
+
+/** Human view of prep/unprep: one row per item, then the summary (or, dry run, the commands). */
+export function renderChange(r: HostChangeResult): string {
+  const where = r.netns ? ` in netns ${r.netns}` : '';
+  const head = `${r.target} ${r.operation}${r.mode ? ` (${r.mode})` : ''}${where}${r.dryRun ? ' (dry run: nothing changed)' : ''}`;
+  const rows = r.items.map((i) => [actionWord(i.action), i.item, change(i)]);
+  const out = [head, rows.length ? table(rows, { align: ['left', 'left', 'left'] }) : '  nothing to do'];
+  if (r.dryRun) {
+    out.push(r.commands.length ? 'would run:\n' + r.commands.map((c) => `  ${c}`).join('\n') : 'would run: nothing');
+  }
+  for (const n of r.notes) out.push(color.yellow(`note: ${n}`));
+  const files = r.items.filter((i) => i.kind === 'file' && i.changed).length;
+  const verb = r.dryRun ? 'would change' : 'changed';
+  out.push(r.changed
+    ? `${r.summary.changed} ${verb}${files && r.dryRun ? ` (${files} file${files > 1 ? 's' : ''})` : ''}, ${r.summary.unchanged} unchanged.`
+    : 'unchanged: everything is already in place.');
+  return out.join('\n');
+}
+
+/** Human view of check: every item with its state, then the verdict. */
+export function renderCheck(r: CheckResult): string {
+  const mark = { ok: color.green('ok'), warn: color.yellow('warn'), fail: color.red('FAIL') } as const;
+  const rows = r.items.map((i) => [mark[i.severity], i.item, show(i.actual), `want ${i.expected}`, i.severity === 'ok' ? '' : i.reason ?? '']);
+  const where = r.netns ? ` in netns ${r.netns}` : '';
+  return [`${r.target} check (${r.mode})${where}`, table(rows, { align: ['left', 'left', 'right', 'left', 'left'] }), r.ok ? color.green(r.verdict) : color.red(r.verdict)].join('\n');
+}
