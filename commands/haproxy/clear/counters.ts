@@ -1,0 +1,16 @@
+import { Flags } from '@oclif/core';
+import { HaproxyRuntimeCommand } from '../../../src/haproxy/runtime-command.js';
+import { clearCounters, type ClearResult } from '../../../src/haproxy/runtime-ops.js';
+import { renderClear } from '../../../src/haproxy/runtime-view.js';
+
+export default class HaproxyClearCounters extends HaproxyRuntimeCommand {
+  static summary = 'Reset the max counters (qmax, smax, rate maxima); --all resets every statistics counter.';
+  static flags = { all: Flags.boolean({ summary: 'reset all counters, as a restart would (needs level admin)' }) };
+
+  async run(): Promise<ClearResult> {
+    const { flags } = await this.parse(HaproxyClearCounters);
+    const result = await clearCounters({ socket: flags.socket, timeoutMs: flags['socket-timeout'], all: flags.all });
+    this.human(renderClear(result));
+    return result;
+  }
+}

@@ -1,0 +1,14 @@
+import { HaproxyRuntimeCommand } from '../../src/haproxy/runtime-command.js';
+import { haproxyInfo, type InfoResult } from '../../src/haproxy/runtime-ops.js';
+import { renderInfo } from '../../src/haproxy/runtime-view.js';
+
+export default class HaproxyInfo extends HaproxyRuntimeCommand {
+  static summary = 'Show the running haproxy: version, uptime, connections (runtime "show info").';
+
+  async run(): Promise<InfoResult> {
+    const { flags } = await this.parse(HaproxyInfo);
+    const result = await haproxyInfo({ socket: flags.socket, timeoutMs: flags['socket-timeout'] });
+    this.human(renderInfo(result));
+    return result;
+  }
+}

@@ -1,0 +1,20 @@
+import { Args } from '@oclif/core';
+import { HaproxyRuntimeCommand } from '../../../src/haproxy/runtime-command.js';
+import { setServerWeight, type WeightResult } from '../../../src/haproxy/runtime-ops.js';
+import { renderWeight } from '../../../src/haproxy/runtime-view.js';
+
+export default class HaproxyServerWeight extends HaproxyRuntimeCommand {
+  static summary = 'Set a server\'s weight: 0-256, or N% of its configured weight.';
+  static args = {
+    server: Args.string({ description: 'BACKEND/SERVER', required: true }),
+    weight: Args.string({ description: 'N (0-256) or N%', required: true }),
+  };
+  static examples = ['<%= config.bin %> haproxy server weight app/web1 10', '<%= config.bin %> haproxy server weight app/web1 50%'];
+
+  async run(): Promise<WeightResult> {
+    const { args, flags } = await this.parse(HaproxyServerWeight);
+    const result = await setServerWeight({ socket: flags.socket, timeoutMs: flags['socket-timeout'], ref: args.server, weight: args.weight });
+    this.human(renderWeight(result));
+    return result;
+  }
+}

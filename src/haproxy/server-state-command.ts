@@ -1,0 +1,41 @@
+import { Args, Flags } from '@oclif/core';
+import { Progress, progressAllowed } from '../cli/output.js';
+import { UsageError } from '../cli/errors.js';
+import { HaproxyRuntimeCommand } from './runtime-command.js';
+import { setServerState, type ServerAction, type ServerStateResult } from './runtime-ops.js';
+import { renderServerState } from './runtime-view.js';
+
+/** Parse "90", "90s", "500ms", "2m" to milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--timeout "${text}" is not a duration`, { code: 'EUSAGE', hint: 'e.g. 30s, 500ms, 5m' });
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Shared body of `lbctl haproxy server enable|disable|drain|ready|maint`. */
+export abstract class ServerStateCommand extends HaproxyRuntimeCommand {
+  static action: ServerAction;
+  static strict = false;
+  static args = { server: Args.string({ description: 'BACKEND/SERVER (several may be given)', required: false }) };
+  static flags = {
+    'all-in': Flags.string({ summary: 'every server of this backend' }),
+    except: Flags.string({ summary: 'with --all-in: skip these servers (comma list, * and ? globs)', multiple: true, multipleNonGreedy: true, dependsOn: ['all-in'] }),
+  };
+
+  async run(): Promise<ServerStateResult> {
+    const ctor = this.constructor as typeof ServerStateCommand;
+    // parse() spreads its options, which drops static fields inherited from this class: name them.
+    const { argv, flags } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, enableJsonFlag: true, args: ctor.args, strict: false } as unknown as typeof ServerStateCommand);
+    const f = flags as Record<string, any>;
+    const progress = new Progress(progressAllowed(this.jsonEnabled()));
+    const result = await setServerState({
+      socket: f.socket, timeoutMs: f['socket-timeout'], action: ctor.action,
+      refs: argv as string[], allIn: f['all-in'], except: f.except,
+      wait: f.wait, waitTimeoutMs: f.timeout ? parseDuration(f.timeout) : undefined,
+      onProgress: (sessions, ms) => progress.update(`draining: ${sessions} session(s) left, ${(ms / 1000).toFixed(1)}s`),
+    }).finally(() => progress.done());
+    this.human(renderServerState(result));
+    return result;
+  }
+}
