@@ -1,0 +1,24 @@
+import { Args, Flags } from '@oclif/core';
+import { LbctlCommand } from '../../src/cli/base.js';
+import { ChangesPendingError } from '../../src/spec/errors.js';
+import { diffNode, type DiffResult } from '../../src/spec/install.js';
+
+export default class ConfigDiff extends LbctlCommand {
+  static summary = 'Show a unified diff of the installed haproxy.cfg/keepalived.conf against what the spec generates.';
+  static examples = ['<%= config.bin %> config diff cluster.yaml --node lb1', '<%= config.bin %> config diff cluster.yaml --node lb1 --exit-code'];
+  static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };
+  static flags = {
+    node: Flags.string({ description: 'the node this machine is', required: true }),
+    root: Flags.string({ description: 'compare with files under this directory instead of /', default: '/' }),
+    'exit-code': Flags.boolean({ description: 'exit 10 (ChangesPending) when an install would change something' }),
+  };
+
+  async run(): Promise<DiffResult> {
+    const { args, flags } = await this.parse(ConfigDiff);
+    const r = await diffNode(args.spec, { node: flags.node, root: flags.root });
+    for (const f of r.files) if (f.diff) this.human(f.diff.trimEnd());
+    this.human(r.changed ? `${r.files.filter((f) => f.state !== 'same').length} file(s) differ.` : 'No changes.');
+    if (r.changed && flags['exit-code']) throw new ChangesPendingError('installed files differ from the spec', { hint: 'run lbctl config install' });
+    return r;
+  }
+}

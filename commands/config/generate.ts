@@ -1,0 +1,23 @@
+import { Args, Flags } from '@oclif/core';
+import { LbctlCommand } from '../../src/cli/base.js';
+import { actionWord, table } from '../../src/cli/output.js';
+import { generateFiles, type GenerateResult } from '../../src/spec/generate.js';
+
+export default class ConfigGenerate extends LbctlCommand {
+  static summary = 'Generate haproxy.cfg and keepalived.conf for every node (or one) from a cluster spec.';
+  static description = 'Writes DIR/<node>/haproxy.cfg and DIR/<node>/keepalived.conf. Output is deterministic; files whose content is unchanged are not touched. Nothing is written when the spec has any problem (exit 3, file:line).';
+  static examples = ['<%= config.bin %> config generate cluster.yaml --out generated', '<%= config.bin %> config generate cluster.yaml --node lb2 --out /tmp/lb2'];
+  static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };
+  static flags = {
+    node: Flags.string({ description: 'only this node' }),
+    out: Flags.string({ description: 'output directory', default: 'generated' }),
+  };
+
+  async run(): Promise<GenerateResult> {
+    const { args, flags } = await this.parse(ConfigGenerate);
+    const r = await generateFiles(args.spec, { node: flags.node, out: flags.out });
+    this.human(table(r.files.map((f) => [actionWord(f.action), f.path]), { align: ['left', 'left'] }));
+    this.human(r.changed ? `${r.files.filter((f) => f.changed).length} of ${r.files.length} file(s) written.` : 'All files unchanged.');
+    return r;
+  }
+}

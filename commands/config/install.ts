@@ -1,0 +1,33 @@
+import { Args, Flags } from '@oclif/core';
+import { LbctlCommand } from '../../src/cli/base.js';
+import { actionWord, table } from '../../src/cli/output.js';
+import { installNode, type InstallResult } from '../../src/spec/install.js';
+
+export default class ConfigInstall extends LbctlCommand {
+  static summary = 'Install one node\'s generated haproxy.cfg and keepalived.conf, and optionally reload the daemons.';
+  static description = 'Validates the spec and runs the daemons\' checks first; then writes /etc/haproxy/haproxy.cfg and /etc/keepalived/keepalived.conf (under --root) atomically, keeping FILE.lbctl-bak, only where the content differs. --reload reloads only daemons whose file changed: haproxy via systemctl reload or SIGUSR2 to its master (master-worker mode), keepalived via systemctl reload or SIGHUP.';
+  static examples = ['<%= config.bin %> config install cluster.yaml --node lb1 --reload', '<%= config.bin %> config install cluster.yaml --node lb2 --dry-run'];
+  static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };
+  static flags = {
+    node: Flags.string({ description: 'the node this machine is', required: true }),
+    root: Flags.string({ description: 'install under this directory instead of /', default: '/' }),
+    reload: Flags.boolean({ description: 'reload the daemons whose file changed' }),
+    'dry-run': Flags.boolean({ description: 'say what would change, write nothing' }),
+    netns: Flags.string({ description: 'keepalived test in a scratch netns: auto, always, never', options: ['auto', 'always', 'never'], default: 'auto' }),
+    'haproxy-pidfile': Flags.string({ description: 'signal this haproxy master instead of asking systemd (default /run/haproxy.pid)' }),
+    'keepalived-pidfile': Flags.string({ description: 'signal this keepalived instead of asking systemd (default /run/keepalived.pid)' }),
+  };
+
+  async run(): Promise<InstallResult> {
+    const { args, flags } = await this.parse(ConfigInstall);
+    const r = await installNode(args.spec, {
+      node: flags.node, root: flags.root, reload: flags.reload, dryRun: flags['dry-run'], netns: flags.netns as 'auto',
+      haproxyPidfile: flags['haproxy-pidfile'], keepalivedPidfile: flags['keepalived-pidfile'],
+    });
+    for (const w of r.warnings) this.note(w);
+    const verb = (a: string) => (r.dryRun && a !== 'unchanged' ? `would be ${a}` : a);
+    this.human(table(r.files.map((f) => [actionWord(verb(f.action)), f.path, f.reload ? `reloaded (${f.reload.detail})` : f.backup ? `backup ${f.backup}` : '']), { align: ['left', 'left', 'left'] }));
+    if (!r.changed) this.human('unchanged');
+    return r;
+  }
+}

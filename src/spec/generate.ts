@@ -1,0 +1,74 @@
+/**
+ * Spec -> per-node files. compileSpec validates (schema, then spec checks) and renders in
+ * memory; generateFiles writes DIR/<node>/{haproxy.cfg,keepalived.conf}. Nothing is written
+ * unless the whole spec is valid.
+ */
+import path from 'node:path';
+import { NotFoundError } from '../cli/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { renderHaproxy } from '../haproxy/config.js';
+import { renderKeepalived, type KeepalivedConfig } from '../keepalived/config.js';
+import { expandKeepalived, header, healthFrontend } from './expand.js';
+import { findingsError, loadSpec, type SpecLocator } from './load.js';
+import { checkSpec } from './pair-check.js';
+import type { ClusterSpec } from './types.js';
+
+export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf';
+
+export interface NodeFiles {
+  node: string;
+  files: Array<{ name: DaemonFile; content: string }>;
+  keepalived?: KeepalivedConfig;
+}
+
+export interface CompiledSpec {
+  file: string;
+  spec: ClusterSpec;
+  locator: SpecLocator;
+  nodes: NodeFiles[];
+}
+
+export function renderNodes(spec: ClusterSpec, specFile: string): NodeFiles[] {
+  return spec.nodes.map((n) => {
+    const files: NodeFiles['files'] = [];
+    if (spec.haproxy) files.push({ name: 'haproxy.cfg', content: renderHaproxy(spec.haproxy, header(specFile, spec, n.name, 'haproxy.cfg'), healthFrontend(spec)) });
+    const ka = expandKeepalived(spec, n, specFile);
+    if (ka) files.push({ name: 'keepalived.conf', content: renderKeepalived(ka) });
+    return { node: n.name, files, keepalived: ka };
+  });
+}
+
+/** Load, validate and render. Throws InputError (exit 3) naming file:line for any finding. */
+export async function compileSpec(file: string, node?: string): Promise<CompiledSpec> {
+  const { spec, locator } = await loadSpec(file);
+  const findings = checkSpec(spec, locator);
+  if (findings.length) throw findingsError(findings);
+  if (node !== undefined && !spec.nodes.some((n) => n.name === node)) {
+    throw new NotFoundError(`node ${node} is not in the spec`, { where: locator.file, hint: `use one of: ${spec.nodes.map((n) => n.name).join(', ')}` });
+  }
+  const nodes = renderNodes(spec, file).filter((n) => node === undefined || n.node === node);
+  return { file: locator.file, spec, locator, nodes };
+}
+
+export interface GeneratedFileResult { node: string; name: DaemonFile; path: string; changed: boolean; action: 'created' | 'updated' | 'unchanged' }
+export interface GenerateResult { spec: string; cluster: string; out: string; changed: boolean; files: GeneratedFileResult[] }
+
+export async function generateFiles(file: string, opts: { node?: string; out: string }): Promise<GenerateResult> {
+  const compiled = await compileSpec(file, opts.node);
+  const results: GeneratedFileResult[] = [];
+  for (const n of compiled.nodes) {
+    for (const f of n.files) {
+      const target = path.join(opts.out, n.node, f.name);
+      const existed = await exists(target);
+      // Generated output is reproducible from the spec: no backup copies next to it.
+      const w = await writeFileAtomic(target, f.content, { backup: false });
+      results.push({ node: n.node, name: f.name, path: target, changed: w.changed, action: !w.changed ? 'unchanged' : existed ? 'updated' : 'created' });
+    }
+  }
+  return { spec: compiled.file, cluster: compiled.spec.cluster, out: opts.out, changed: results.some((r) => r.changed), files: results };
+}
+
+async function exists(p: string): Promise<boolean> {
+  const { promises: fs } = await import('node:fs');
+  return fs.access(p).then(() => true, () => false);
+}
