@@ -15,7 +15,7 @@ export default class DirectorCheck extends LbctlCommand {
     '<%= config.bin %> director check --mode dr --vip 192.168.118.100 --dev ens33 --json',
   ];
   static flags = {
-    mode: Flags.string({ description: 'forwarding method', options: ['nat', 'dr', 'tun'], required: true }),
+    mode: Flags.string({ description: 'forwarding method', options: ['nat', 'dr', 'tun'] }),
     vip: vipFlag('VIP alias expected on --dev'),
     dev: devFlag('interface of the VIP (DR: default the default route\'s)'),
     ...hostFlags,
@@ -23,7 +23,7 @@ export default class DirectorCheck extends LbctlCommand {
 
   async run(): Promise<CheckResult> {
     const { flags } = await this.parse(DirectorCheck);
-    const result = await checkDirector({ vips: flags.vip, mode: flags.mode as 'nat' | 'dr' | 'tun', dev: flags.dev, netns: flags.netns });
+    const result = await checkDirector({ vips: flags.vip, mode: flags.mode as 'nat' | 'dr' | 'tun' | undefined, dev: flags.dev, netns: flags.netns });
     if (!result.ok) {
       // The report is the useful part of a failed check: print it whole, then exit 9.
       if (this.jsonEnabled()) { this.logJson(result); this.exit(ExitCode.CheckFailed); }

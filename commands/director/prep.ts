@@ -13,7 +13,7 @@ export default class DirectorPrep extends LbctlCommand {
     '<%= config.bin %> director prep --mode dr --vip 192.168.118.100 --dev ens33 --persist',
   ];
   static flags = {
-    mode: Flags.string({ description: 'forwarding method', options: ['nat', 'dr', 'tun'], required: true }),
+    mode: Flags.string({ description: 'forwarding method', options: ['nat', 'dr', 'tun'] }),
     vip: vipFlag('VIP to add as an alias on --dev (ADDR or ADDR/PREFIX, default /32)'),
     dev: devFlag('interface for the VIP alias (DR: default the default route\'s)'),
     ...changeFlags,
@@ -22,7 +22,7 @@ export default class DirectorPrep extends LbctlCommand {
   async run(): Promise<HostChangeResult> {
     const { flags } = await this.parse(DirectorPrep);
     const result = await prepDirector({
-      vips: flags.vip, mode: flags.mode as 'nat' | 'dr' | 'tun', dev: flags.dev, netns: flags.netns,
+      vips: flags.vip, mode: flags.mode as 'nat' | 'dr' | 'tun' | undefined, dev: flags.dev, netns: flags.netns,
       persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
     });
     this.human(renderChange(result));
