@@ -26,12 +26,13 @@ export interface PersistFile { rel: string; content?: string; symlinkTo?: string
 const IP = '/usr/sbin/ip';
 const MODPROBE = '/usr/sbin/modprobe';
 
-export function persistPaths(target: Target) {
+export function persistPaths(target: Target): { sysctl: string; unit: string; wants: string; modules?: string } {
   return {
     sysctl: `etc/sysctl.d/90-lbctl-${target}.conf`,
     unit: `etc/systemd/system/lbctl-${target}.service`,
     wants: `etc/systemd/system/multi-user.target.wants/lbctl-${target}.service`,
-    modules: `etc/modules-load.d/lbctl-${target}.conf`,
+    // Only TUN real servers need a module at boot (ipip, for tunl0).
+    ...(target === 'realserver' ? { modules: `etc/modules-load.d/lbctl-${target}.conf` } : {}),
   };
 }
 
@@ -49,14 +50,16 @@ export function renderPersist(spec: PersistSpec): PersistFile[] {
     files.push({ rel: p.sysctl, content: header(spec) + '\n' + lines.join('\n') + '\n' });
   }
   if (spec.modules.length > 0) {
-    files.push({ rel: p.modules, content: header(spec) + spec.modules.join('\n') + '\n' });
+    files.push({ rel: p.modules!, content: header(spec) + spec.modules.join('\n') + '\n' });
   }
   if (spec.start.length > 0) {
     const after = ['systemd-sysctl.service', 'systemd-modules-load.service'];
     const unit = [
       '[Unit]',
       `Description=lbctl ${spec.target}: ${spec.description}`,
-      '# The ARP sysctls must be in force before the VIP appears, or the host answers ARP for it.',
+      spec.target === 'realserver'
+        ? '# The ARP sysctls must be in force before the VIP appears, or the host answers ARP for it.'
+        : '# The VIP alias goes on once its interface exists; sysctls come first.',
       `After=${after.join(' ')}`,
       ...(spec.afterDevice
         ? [`After=sys-subsystem-net-devices-${spec.afterDevice}.device network.target`, `BindsTo=sys-subsystem-net-devices-${spec.afterDevice}.device`]
@@ -125,7 +128,7 @@ export async function applyPersist(root: string, target: Target, files: PersistF
     }
     out.push({ kind: 'file', item: abs, before: cur === null ? null : 'present', after: 'present', action: changed ? (cur === null ? 'created' : 'updated') : 'unchanged', changed, note });
   }
-  for (const rel of Object.values(persistPaths(target))) {
+  for (const rel of Object.values(persistPaths(target)) as string[]) {
     if (wanted.has(rel)) continue;
     const abs = path.join(root, rel);
     const owner = await isOurs(abs, '/' + persistPaths(target).unit);
@@ -143,7 +146,7 @@ export async function applyPersist(root: string, target: Target, files: PersistF
 /** Remove every --persist file of a target that lbctl wrote. */
 export async function removePersist(root: string, target: Target, dryRun: boolean): Promise<ItemResult[]> {
   const out: ItemResult[] = [];
-  for (const rel of Object.values(persistPaths(target))) {
+  for (const rel of Object.values(persistPaths(target)) as string[]) {
     const abs = path.join(root, rel);
     const owner = await isOurs(abs, '/' + persistPaths(target).unit);
     if (owner === 'absent') { out.push({ kind: 'file', item: abs, before: null, after: null, action: 'absent', changed: false }); continue; }

@@ -13,16 +13,18 @@ function change(i: ItemResult): string {
 export function renderChange(r: HostChangeResult): string {
   const where = r.netns ? ` in netns ${r.netns}` : '';
   const head = `${r.target} ${r.operation}${r.mode ? ` (${r.mode})` : ''}${where}${r.dryRun ? ' (dry run: nothing changed)' : ''}`;
-  const rows = r.items.map((i) => [actionWord(i.action), i.item, change(i)]);
+  // Files get their own table: their long paths would otherwise stretch every row.
+  const rows = r.items.filter((i) => i.kind !== 'file').map((i) => [actionWord(i.action), i.item, change(i)]);
+  const files = r.items.filter((i) => i.kind === 'file').map((i) => [actionWord(i.action), i.item, change(i)]);
   const out = [head, rows.length ? table(rows, { align: ['left', 'left', 'left'] }) : '  nothing to do'];
+  if (files.length) out.push(`files${r.dryRun ? ' (would be written/removed)' : ''}:`, table(files, { align: ['left', 'left', 'left'] }));
   if (r.dryRun) {
     out.push(r.commands.length ? 'would run:\n' + r.commands.map((c) => `  ${c}`).join('\n') : 'would run: nothing');
   }
   for (const n of r.notes) out.push(color.yellow(`note: ${n}`));
-  const files = r.items.filter((i) => i.kind === 'file' && i.changed).length;
   const verb = r.dryRun ? 'would change' : 'changed';
   out.push(r.changed
-    ? `${r.summary.changed} ${verb}${files && r.dryRun ? ` (${files} file${files > 1 ? 's' : ''})` : ''}, ${r.summary.unchanged} unchanged.`
+    ? `${r.summary.changed} ${verb}, ${r.summary.unchanged} unchanged.`
     : 'unchanged: everything is already in place.');
   return out.join('\n');
 }

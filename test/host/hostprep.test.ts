@@ -96,6 +96,30 @@ test('DR real server: prep, check ok, prep again unchanged, unprep, check fails 
   assert.equal(u2.json.changed, false);
 });
 
+test('without --netns lbctl works on its own namespace through /proc/sys directly (run inside one with ip netns exec)', async () => {
+  const ns = await freshNs('cur');
+  const bin = path.join(lbctlRoot(), 'bin', 'run.js');
+  const run = (...argv: string[]) => execa('ip', ['netns', 'exec', ns, process.execPath, bin, ...argv, '--json'], { reject: false, env: { LBCTL_STATE_DIR: stateDir } });
+  const p = await run('realserver', 'prep', '--vip', VIP, '--dev', 'eth0');
+  assert.equal(p.exitCode, 0, p.stderr);
+  assert.equal(JSON.parse(p.stdout).netns, null);
+  assert.equal(await sysctl(ns, 'conf/all/arp_ignore'), '1');
+  assert.equal(await sysctl(ns, 'conf/eth0/arp_announce'), '2');
+  assert.deepEqual((await addrs(ns, 'lo')).filter((a) => a.local === VIP).map((a) => a.label), ['lo:0']);
+  assert.equal((await run('realserver', 'check', '--vip', VIP, '--dev', 'eth0')).exitCode, 0);
+  assert.equal(JSON.parse((await run('realserver', 'prep', '--vip', VIP, '--dev', 'eth0')).stdout).changed, false);
+  const u = await run('realserver', 'unprep');
+  assert.equal(u.exitCode, 0, u.stderr);
+  assert.equal(await sysctl(ns, 'conf/all/arp_ignore'), '0');
+  assert.deepEqual((await addrs(ns, 'lo')).filter((a) => a.local === VIP), []);
+  assert.equal((await run('realserver', 'check', '--vip', VIP, '--dev', 'eth0')).exitCode, 9);
+  const d = await run('director', 'prep', '--mode', 'nat');
+  assert.equal(d.exitCode, 0, d.stderr);
+  assert.equal(await sysctl(ns, 'ip_forward'), '1');
+  assert.equal((await run('director', 'unprep')).exitCode, 0);
+  assert.equal(await sysctl(ns, 'ip_forward'), '0');
+});
+
 test('DR real server: several VIPs get lo:0, lo:1; unprep of one keeps the ARP sysctls for the other', async () => {
   const ns = await freshNs('multi');
   const p = await lbctl('realserver', 'prep', '--netns', ns, '--vip', '10.79.0.101,10.79.0.102', '--dev', 'eth0');
