@@ -25,7 +25,7 @@ export function renderChange(r: HostChangeResult): string {
   const verb = r.dryRun ? 'would change' : 'changed';
   out.push(r.changed
     ? `${r.summary.changed} ${verb}, ${r.summary.unchanged} unchanged.`
-    : 'unchanged: everything is already in place.');
+    : r.operation === 'prep' ? 'unchanged: everything is already in place.' : 'unchanged: nothing to undo.');
   return out.join('\n');
 }
 
