@@ -19,7 +19,7 @@ export function renderHaproxy(spec: HaproxySpec, header: string[], health?: Heal
   if (spec.defaults) out.push('', 'defaults', ...renderOptions(spec.defaults).map((l) => I + l));
   if (health) {
     // Loopback-only, so keepalived's check on this node asks this node's haproxy.
-    out.push('', `frontend ${HEALTH_FRONTEND_NAME}`, ...[`bind ${health.bind}`, 'mode http', 'no log', 'timeout client 5s', `monitor-uri ${health.uri}`].map((l) => I + l));
+    out.push('', `frontend ${HEALTH_FRONTEND_NAME}`, ...[`bind ${health.bind}`, 'mode http', 'option dontlog-normal', 'timeout client 5s', `monitor-uri ${health.uri}`].map((l) => I + l));
   }
   for (const f of spec.frontends ?? []) out.push('', `frontend ${f.name}`, ...renderFrontend(f).map((l) => I + l));
   for (const b of spec.backends ?? []) out.push('', `backend ${b.name}`, ...renderBackend(b).map((l) => I + l));

@@ -48,6 +48,7 @@ export interface KeepalivedGlobalDefs {
   vrrpGarpInterval?: number;
   vrrpGnaInterval?: number;
   vrrpIptables: boolean;
+  nftables: boolean;
   scriptUser?: string;
   enableScriptSecurity: boolean;
   extra: string[];
@@ -85,6 +86,7 @@ export function renderKeepalived(cfg: KeepalivedConfig): string {
   if (g.vrrpGarpInterval !== undefined) out.push(`${I1}vrrp_garp_interval ${g.vrrpGarpInterval}`);
   if (g.vrrpGnaInterval !== undefined) out.push(`${I1}vrrp_gna_interval ${g.vrrpGnaInterval}`);
   if (g.vrrpIptables) out.push(`${I1}vrrp_iptables`);
+  if (g.nftables) out.push(`${I1}nftables`);
   if (g.scriptUser) out.push(`${I1}script_user ${g.scriptUser}`);
   if (g.enableScriptSecurity) out.push(`${I1}enable_script_security`);
   out.push(...g.extra.map((l) => `${I1}${l}`), '}');

@@ -87,10 +87,12 @@ function expandInstance(spec: ClusterSpec, inst: InstanceSpec, node: NodeSpec, s
   const role = instanceRoles(spec, inst).get(node.name)!;
   const preempt = inst.preempt !== false;
   const iface = inst.interface ?? node.interface;
+  // nopreempt only works when every node starts as BACKUP, and vrrp_strict refuses MASTER
+  // for a non-owner (priority < 255): the election still picks the highest priority.
+  const startBackup = !preempt || spec.vrrp?.global_defs?.vrrp_strict === true;
   return {
     name: inst.name,
-    // nopreempt only works when every node starts as BACKUP.
-    state: preempt ? role.state : 'BACKUP',
+    state: startBackup ? 'BACKUP' : role.state,
     interface: iface,
     virtualRouterId: inst.virtual_router_id,
     priority: role.priority,
@@ -127,6 +129,7 @@ export function expandKeepalived(spec: ClusterSpec, node: NodeSpec, specFile: st
       vrrpGarpInterval: g.vrrp_garp_interval,
       vrrpGnaInterval: g.vrrp_gna_interval,
       vrrpIptables: g.vrrp_iptables ?? false,
+      nftables: g.nftables ?? false,
       // keepalived 2.x refuses to run scripts as root silently; say so explicitly.
       scriptUser: usesScripts ? (g.script_user ?? 'root') : g.script_user,
       enableScriptSecurity: usesScripts ? (g.enable_script_security ?? true) : (g.enable_script_security ?? false),

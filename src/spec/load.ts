@@ -92,7 +92,7 @@ export function parseSpec(text: string, file: string): ParsedSpec {
     const findings = doc.errors.map((e) => {
       const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
       const msg = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-      return { path: 'YAML', where: `${file}:${lp.line}:${lp.col}`, line: lp.line, col: lp.col, message: `YAML syntax error: ${msg}`, hint: 'fix the YAML syntax' };
+      return { path: 'YAML', where: `${file}:${lp.line}:${lp.col}`, line: lp.line, col: lp.col, message: `syntax error: ${msg}`, hint: 'fix the YAML syntax' };
     });
     return { file, locator, findings };
   }

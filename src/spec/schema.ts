@@ -23,7 +23,6 @@ const IFNAME = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,15}$', description:
 const LABEL = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,15}:[A-Za-z0-9_.-]+$', description: 'an address label <device>:<suffix>, such as eth0:ha (15 characters at most in total)' };
 const PORT = { type: 'integer', minimum: 1, maximum: 65535, description: 'a TCP/UDP port 1-65535' };
 const DURATION = { type: 'string', pattern: '^[0-9]+(us|ms|s|m|h|d)?$', description: 'a HAProxy time: a number with optional unit us, ms, s, m, h, d (bare numbers are milliseconds)' };
-const SECONDS = (max: number, description: string) => ({ type: 'number', minimum: 0, maximum: max, description });
 const COUNT = (min: number, max: number, description: string) => ({ type: 'integer', minimum: min, maximum: max, description });
 const BOOL = (description: string) => ({ type: 'boolean', description });
 const obj = (properties: S, required: string[] = [], description?: string): S => ({
@@ -46,9 +45,10 @@ const globalDefs = obj({
   smtp_connect_timeout: COUNT(1, 3600, 'seconds, 1-3600'),
   vrrp_strict: BOOL('strict RFC VRRP (no unicast, adds iptables rules)'),
   vrrp_skip_check_adv_addr: BOOL('skip checking addresses in adverts from the same master'),
-  vrrp_garp_interval: SECONDS(3600, 'seconds between gratuitous ARPs per interface'),
-  vrrp_gna_interval: SECONDS(3600, 'seconds between unsolicited NAs per interface'),
-  vrrp_iptables: BOOL('let keepalived add iptables rules'),
+  vrrp_garp_interval: { type: 'number', exclusiveMinimum: 0, maximum: 4294, description: 'seconds between gratuitous ARPs per interface, above 0 (keepalived 2.2 rejects 0; leave it out for no delay)' },
+  vrrp_gna_interval: { type: 'number', exclusiveMinimum: 0, maximum: 4294, description: 'seconds between unsolicited NAs per interface, above 0 (keepalived 2.2 rejects 0; leave it out for no delay)' },
+  vrrp_iptables: BOOL('let keepalived add iptables rules (keepalived built with iptables support only; Debian 12 uses nftables)'),
+  nftables: BOOL('let keepalived add nftables rules (what vrrp_iptables became)'),
   script_user: NAME,
   enable_script_security: BOOL('refuse scripts writable by non-root users (default true)'),
   extra: EXTRA,
@@ -226,7 +226,7 @@ const lvs = obj({
     delay_loop: COUNT(1, 3600, 'seconds between health checks'),
     lb_algo: { enum: ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'fo', 'ovf', 'mh'], description: 'an IPVS scheduler: rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq, fo, ovf, mh' },
     lb_kind: { enum: ['NAT', 'DR', 'TUN'], description: 'NAT, DR or TUN' },
-    persistence_timeout: COUNT(0, 2_678_400, 'seconds, 0 for none'),
+    persistence_timeout: COUNT(1, 2_678_400, 'seconds 1-2678400 (keepalived 2.2 rejects 0: leave it out for no persistence)'),
     protocol: { enum: ['TCP', 'UDP', 'SCTP'], description: 'TCP, UDP or SCTP' },
     sorry_server: obj({ address: IPV4_ADDR, port: PORT }, ['address', 'port'], 'the server used when all real servers are down'),
     real_servers: list(obj({ address: IPV4_ADDR, port: PORT, weight: COUNT(0, 65535, 'a weight'), check }, ['address', 'port'], 'a real server {address, port, weight, check}'), 'real servers', 1),

@@ -31,6 +31,7 @@ export interface GlobalDefsSpec {
   vrrp_garp_interval?: number;
   vrrp_gna_interval?: number;
   vrrp_iptables?: boolean;
+  nftables?: boolean;
   script_user?: string;
   enable_script_security?: boolean;
   extra?: string[];
