@@ -13,8 +13,8 @@ import { runLbctl } from '../../src/cli/inprocess.js';
 
 const VIP = '10.80.0.100';
 const tag = `${process.pid % 10000}-${Math.floor(Math.random() * 1e4)}`;
-const CLIENT = `lbhp-cli-${tag}`;
-const RS = `lbhp-rs-${tag}`;
+const CLIENT = `lbprep-cli-${tag}`;
+const RS = `lbprep-rs-${tag}`;
 let stateDir = '';
 
 after(async () => {
@@ -39,13 +39,13 @@ async function resolveFromClient(): Promise<{ neigh: Awaited<ReturnType<typeof n
 }
 
 test('without the ARP sysctls the real server answers ARP for its lo VIP; check flags it; after prep it stays silent', async () => {
-  stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lbhp-state-'));
+  stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lbprep-state-'));
   process.env.LBCTL_STATE_DIR = stateDir;
   await execa('ip', ['netns', 'add', CLIENT]);
   await execa('ip', ['netns', 'add', RS]);
-  await execa('ip', ['link', 'add', `lbhp-c${tag}`.slice(0, 15), 'netns', CLIENT, 'type', 'veth', 'peer', 'name', `lbhp-r${tag}`.slice(0, 15), 'netns', RS]);
-  await execa('ip', ['-n', CLIENT, 'link', 'set', `lbhp-c${tag}`.slice(0, 15), 'name', 'c0']);
-  await execa('ip', ['-n', RS, 'link', 'set', `lbhp-r${tag}`.slice(0, 15), 'name', 'r0']);
+  await execa('ip', ['link', 'add', `lbprep-c${tag}`.slice(0, 15), 'netns', CLIENT, 'type', 'veth', 'peer', 'name', `lbprep-r${tag}`.slice(0, 15), 'netns', RS]);
+  await execa('ip', ['-n', CLIENT, 'link', 'set', `lbprep-c${tag}`.slice(0, 15), 'name', 'c0']);
+  await execa('ip', ['-n', RS, 'link', 'set', `lbprep-r${tag}`.slice(0, 15), 'name', 'r0']);
   await execa('ip', ['-n', CLIENT, 'addr', 'add', '10.80.0.1/24', 'dev', 'c0']);
   await execa('ip', ['-n', RS, 'addr', 'add', '10.80.0.2/24', 'dev', 'r0']);
   for (const [ns, dev] of [[CLIENT, 'c0'], [RS, 'r0'], [CLIENT, 'lo'], [RS, 'lo']]) await execa('ip', ['-n', ns, 'link', 'set', dev, 'up']);

@@ -17,7 +17,7 @@ let stateDir = '';
 
 before(async () => {
   // lbctl's runtime ownership records go to a private directory, not the host's /run.
-  stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lbhp-state-'));
+  stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lbprep-state-'));
   process.env.LBCTL_STATE_DIR = stateDir;
 });
 after(async () => {
@@ -27,7 +27,7 @@ after(async () => {
 
 /** A namespace with an up veth "eth0" (10.79.0.2/24; its peer stays in the namespace). */
 async function freshNs(tag: string): Promise<string> {
-  const ns = `lbhp-${tag}-${process.pid % 10000}-${Math.floor(Math.random() * 1e4)}`;
+  const ns = `lbprep-${tag}-${process.pid % 10000}-${Math.floor(Math.random() * 1e4)}`;
   await execa('ip', ['netns', 'add', ns]);
   created.push(ns);
   await execa('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0']);
@@ -245,7 +245,7 @@ test('DR director: send_redirects=0 on all/default/dev and the VIP alias eth0:0;
 
 test('--persist --root writes the sysctl.d file, the unit and its enable link; idempotent; unprep --persist removes them', async () => {
   const ns = await freshNs('pers');
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'lbhp-root-'));
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'lbprep-root-'));
   try {
     const base = ['--netns', ns, '--vip', VIP, '--dev', 'eth0', '--persist', '--root', root];
     const p = await lbctl('realserver', 'prep', ...base);
@@ -299,7 +299,7 @@ test('--persist --root writes the sysctl.d file, the unit and its enable link; i
 
 test('--dry-run changes nothing and prints the exact commands (running them gives a passing check)', async () => {
   const ns = await freshNs('dry');
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'lbhp-root-'));
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'lbprep-root-'));
   try {
     const r = await lbctl('realserver', 'prep', '--netns', ns, '--vip', VIP, '--dev', 'eth0', '--dry-run', '--persist', '--root', root);
     assert.equal(r.exitCode, 0, r.stderr);
@@ -349,7 +349,7 @@ test('bad input: one line, the documented exit code, nothing changed', async () 
     [['realserver', 'prep', '--netns', ns, '--vip', VIP, '--dev', 'nosuch0'], 4, /--dev nosuch0: no such interface in netns/],
     [['director', 'prep', '--netns', ns, '--mode', 'dr', '--vip', VIP, '--dev', 'nosuch0'], 4, /no such interface/],
     [['realserver', 'check', '--netns', ns, '--dev', 'nosuch0'], 4, /no such interface/],
-    [['realserver', 'prep', '--netns', 'lbhp-does-not-exist', '--vip', VIP], 4, /network namespace lbhp-does-not-exist not found/],
+    [['realserver', 'prep', '--netns', 'lbprep-does-not-exist', '--vip', VIP], 4, /network namespace lbprep-does-not-exist not found/],
   ];
   for (const [argv, code, msg] of cases) {
     const r = await runLbctl(argv);
