@@ -15,9 +15,13 @@ export const DEFAULTS = {
   /**
    * The default chk_haproxy: ask this node's haproxy on loopback (a process check such as
    * `killall -0 haproxy` sees any haproxy on the host, including another namespace's).
-   * Every second, one failure counts: the failover budget is 2 s.
+   * Every second, one failure counts: the failover budget is 2 s. No weight: a failing
+   * check puts the instance in FAULT, and a MASTER leaving for FAULT sends a priority-0
+   * advert, so the BACKUP takes over after its skew time (~0.6 s). With a weight the
+   * MASTER keeps advertising a lower priority, which a BACKUP discards until its master
+   * down timer runs out (3 x advert_int + skew, ~3.6 s): measured in bench/failover.
    */
-  proxyCheck: { interval: 1, timeout: 2, fall: 1, rise: 2, weight: -50 } satisfies Required<ProxyCheckSpec>,
+  proxyCheck: { interval: 1, timeout: 1, fall: 1, rise: 2, weight: 0 } satisfies Required<ProxyCheckSpec>,
   proxyCheckName: 'chk_haproxy',
   curl: '/usr/bin/curl',
 } as const;
