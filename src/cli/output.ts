@@ -27,7 +27,7 @@ export interface TableOptions { head?: string[]; align?: Array<'left' | 'right' 
 export function table(rows: string[][], opts: TableOptions = {}): string {
   const t = new Table({
     head: opts.head ?? [],
-    colAligns: opts.align,
+    colAligns: opts.align ?? [],
     style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
     chars: {
       top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',

@@ -83,12 +83,13 @@ export function serviceFromFlags(f: SvcFlags, base?: VirtualService): VirtualSer
   }
   const onePacket = f.ops ?? base?.onePacket ?? false;
   if (onePacket && sel.protocol !== 'udp' && sel.protocol !== 'fwmark') throw new UsageError('one-packet scheduling (-o) is for UDP services only', { code: 'ECONFLICT', where: '--ops' });
+  const scheduler = checkScheduler(f.scheduler ?? base?.scheduler ?? DEFAULTS.scheduler, '--scheduler');
   const svc: VirtualService = {
     ...sel,
-    scheduler: checkScheduler(f.scheduler ?? base?.scheduler ?? DEFAULTS.scheduler, '--scheduler'),
+    scheduler,
     persistence,
     netmask,
-    schedFlags: f['sched-flags'] !== undefined ? checkSchedFlags(f['sched-flags'].split(','), '--sched-flags') : (base?.schedFlags ?? []),
+    schedFlags: f['sched-flags'] !== undefined ? checkSchedFlags(f['sched-flags'].split(','), '--sched-flags', scheduler) : (base?.schedFlags ?? []),
     onePacket,
     pe: f.pe ?? base?.pe,
     destinations: [],

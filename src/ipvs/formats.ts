@@ -69,7 +69,7 @@ export function tableFromDocument(doc: any, at: (path: (string | number)[]) => s
       scheduler: wrap('scheduler', () => checkScheduler(s.scheduler ?? DEFAULTS.scheduler)),
       persistence: num('persistence', s.persistence, 0),
       netmask: String(s.netmask ?? defaultNetmask(sel.family)),
-      schedFlags: wrap('schedFlags', () => checkSchedFlags(Array.isArray(s.schedFlags) ? s.schedFlags : [])),
+      schedFlags: wrap('schedFlags', () => checkSchedFlags(Array.isArray(s.schedFlags) ? s.schedFlags : [], undefined, s.scheduler ?? DEFAULTS.scheduler)),
       onePacket: Boolean(s.onePacket),
       ...(s.pe ? { pe: String(s.pe) } : {}),
       destinations: [],

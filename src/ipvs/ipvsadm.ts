@@ -17,11 +17,11 @@ const BIN = process.env.LBCTL_IPVSADM ?? 'ipvsadm';
 export function ipvsadmError(stderr: string, rule?: string): LbctlError {
   const msg = stderr.replace(/^ipvsadm:\s*/gm, '').trim().split('\n').filter(Boolean).pop() ?? 'ipvsadm failed';
   const where = rule ? `rule "${rule}"` : undefined;
+  if (/Permission denied|Operation not permitted|must be root/i.test(stderr)) {
+    return new PermissionError('not permitted to read or change IPVS', { code: 'EPERM', where, hint: 'run as root (needs CAP_NET_ADMIN)' });
+  }
   if (/Protocol not available|Can't initialize ipvs|Module ip_vs not found/i.test(stderr)) {
     return new UnavailableError('the kernel has no IPVS (ip_vs module missing or not loadable)', { code: 'ENOIPVS', hint: 'load it with `modprobe ip_vs` or use a kernel with CONFIG_IP_VS' });
-  }
-  if (/Permission denied|Operation not permitted|must be root/i.test(stderr)) {
-    return new PermissionError('not permitted to change IPVS', { code: 'EPERM', where, hint: 'run as root (needs CAP_NET_ADMIN)' });
   }
   if (/Service not defined|No such service/i.test(msg)) return new NotFoundError('virtual service does not exist', { code: 'ESRCH', where });
   if (/No such destination|Could not find destination/i.test(msg)) return new NotFoundError('real server does not exist', { code: 'ENOENT', where });
@@ -75,30 +75,20 @@ export class IpvsadmDriver implements IpvsDriver {
   readonly name = 'ipvsadm' as const;
 
   async getTable(opts: ReadOptions = {}): Promise<IpvsTable> {
-    const table = parseRules(await run(['-Sn']), 'ipvsadm -Sn');
+    const [rules, thresholds] = await Promise.all([run(['-Sn']), run(['-Ln', '--thresholds', '--exact'])]);
+    const table = parseRules(rules, 'ipvsadm -Sn');
+    // ipvsadm -Sn omits -x/-y: read them from the thresholds listing.
+    walkListing(table, thresholds, (svc, dk, n) => {
+      const d = dk ? svc.destinations.find((x) => destinationKey(x) === dk) : undefined;
+      if (d && n.length >= 2) { d.upperThreshold = n[0]; d.lowerThreshold = n[1]; }
+    });
     if (opts.stats) await this.fillStats(table);
     return table;
   }
 
   private async fillStats(table: IpvsTable): Promise<void> {
     const [conns, stats, rates] = await Promise.all([run(['-Ln', '--exact']), run(['-Ln', '--stats', '--exact']), run(['-Ln', '--rate', '--exact'])]);
-    const byLabel = new Map(table.services.map((s) => [serviceLabel(s).replace(/\s+/g, ' '), s]));
-    const walk = (text: string, fn: (svc: VirtualService, destKey: string | undefined, nums: number[]) => void) => {
-      let cur: VirtualService | undefined;
-      for (const line of text.split('\n')) {
-        const svcM = /^(TCP|UDP|SCTP|FWM)\s+(\S+)(\s+IPv6)?\s+(.*)$/.exec(line);
-        if (svcM) {
-          cur = byLabel.get(`${svcM[1]} ${svcM[2]}${svcM[3] ? ' IPv6' : ''}`);
-          if (cur) fn(cur, undefined, nums(svcM[4]));
-          continue;
-        }
-        const dM = /^\s+->\s+(\S+)\s+(.*)$/.exec(line);
-        if (dM && cur && dM[1] !== 'RemoteAddress:Port') {
-          const hp = parseHostPort(dM[1]);
-          fn(cur, destinationKey({ address: hp.address, port: hp.port ?? 0 }), nums(dM[2]));
-        }
-      }
-    };
+    const walk = (text: string, fn: ListingVisitor) => walkListing(table, text, fn);
     const zero = (): ServiceStats => ({ conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0, cps: 0, inpps: 0, outpps: 0, inbps: 0, outbps: 0 });
     const target = (svc: VirtualService, dk?: string) => {
       if (!dk) return (svc.stats ??= zero());
@@ -183,6 +173,27 @@ export class IpvsadmDriver implements IpvsDriver {
   }
 
   async close(): Promise<void> { /* stateless */ }
+}
+
+type ListingVisitor = (svc: VirtualService, destKey: string | undefined, nums: number[]) => void;
+
+/** Walk an `ipvsadm -Ln ...` listing, calling fn with the numbers of each service and destination line. */
+function walkListing(table: IpvsTable, text: string, fn: ListingVisitor): void {
+  const byLabel = new Map(table.services.map((s) => [serviceLabel(s), s]));
+  let cur: VirtualService | undefined;
+  for (const line of text.split('\n')) {
+    const svcM = /^(TCP|UDP|SCTP|FWM)\s+(\S+)(\s+IPv6)?\s*(.*)$/.exec(line);
+    if (svcM) {
+      cur = byLabel.get(`${svcM[1]} ${svcM[2]}${svcM[3] ? ' IPv6' : ''}`);
+      if (cur) fn(cur, undefined, nums(svcM[4]));
+      continue;
+    }
+    const dM = /^\s+->\s+(\S+)\s*(.*)$/.exec(line);
+    if (dM && cur && dM[1] !== 'RemoteAddress:Port') {
+      const hp = parseHostPort(dM[1]);
+      fn(cur, destinationKey({ address: hp.address, port: hp.port ?? 0 }), nums(dM[2]));
+    }
+  }
 }
 
 function nums(s: string): number[] {

@@ -95,13 +95,18 @@ export function checkScheduler(s: string, where?: string): Scheduler {
 }
 
 /** Normalise scheduler flags: known names, de-duplicated, sorted. */
-export function checkSchedFlags(list: string[], where?: string): string[] {
+export function checkSchedFlags(list: string[], where?: string, scheduler?: string): string[] {
   const out = new Set<string>();
   for (const raw of list) {
     const f = raw.trim();
     if (!f) continue;
     if (!(f in SCHED_FLAG_BITS)) {
       throw new UsageError(`unknown scheduler flag "${f}"`, { code: 'EBADFLAG', where, hint: `use ${Object.keys(SCHED_FLAG_BITS).join(', ')}` });
+    }
+    // As ipvsadm does: sh-* flags belong to the sh scheduler, mh-* to mh; flag-N to any.
+    const owner = /^(sh|mh)-/.exec(f)?.[1];
+    if (owner && scheduler !== undefined && scheduler !== owner) {
+      throw new UsageError(`scheduler flag "${f}" needs the ${owner} scheduler, not ${scheduler}`, { code: 'EBADFLAG', where, hint: `use -s ${owner}, or flag-1/flag-2/flag-3` });
     }
     out.add(f);
   }

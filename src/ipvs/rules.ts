@@ -111,7 +111,7 @@ function parseLine(tokens: string[], where: string): ParsedLine {
       throw new InputError(`persistence netmask "${mask}" does not fit the address family`, { code: 'EBADRULE', where });
     }
     if (onePacket && protocol !== 'udp' && protocol !== 'fwmark') throw new InputError('one-packet scheduling (-o) is for UDP services only', { code: 'EBADRULE', where });
-    const svc: VirtualService = { ...sel, scheduler: sched, persistence, netmask: mask, schedFlags: checkSchedFlags(schedFlags, where), onePacket, pe, destinations: [] };
+    const svc: VirtualService = { ...sel, scheduler: sched, persistence, netmask: mask, schedFlags: checkSchedFlags(schedFlags, where, sched), onePacket, pe, destinations: [] };
     if (!pe) delete svc.pe;
     return { op, svc, sel };
   }
@@ -203,14 +203,15 @@ export function parseRules(text: string, file = '<stdin>'): IpvsTable {
 }
 
 export function printService(s: VirtualService): string {
+  // ipvsadm-save's order: -s, -p [-M], --pe, -o, -b
   let line = `-A ${serviceSelector(s)} -s ${s.scheduler}`;
-  if (s.schedFlags.length) line += ` -b ${s.schedFlags.join(',')}`;
   if (s.persistence > 0) {
     line += ` -p ${s.persistence}`;
     if (s.netmask !== defaultNetmask(s.family)) line += ` -M ${s.netmask}`;
   }
   if (s.pe) line += ` --pe ${s.pe}`;
   if (s.onePacket) line += ' -o';
+  if (s.schedFlags.length) line += ` -b ${s.schedFlags.join(',')}`;
   return line;
 }
 
@@ -219,10 +220,11 @@ export function printDestination(s: VirtualService, d: Destination): string {
   let line = `-a ${serviceSelector(s)} -r ${formatHostPort(d.address, d.port)} ${sw} -w ${d.weight}`;
   if (d.upperThreshold) line += ` -x ${d.upperThreshold}`;
   if (d.lowerThreshold) line += ` -y ${d.lowerThreshold}`;
-  if (d.forward === 'tunnel' && d.tunType && d.tunType !== 'ipip') {
-    line += ` --tun-type ${d.tunType}`;
-    if (d.tunPort) line += ` --tun-port ${d.tunPort}`;
-    if (d.tunCsum && d.tunCsum !== 'nocsum') line += ` --tun-${d.tunCsum}`;
+  // ipvsadm 1.31 always names the tunnel type, and the checksum mode of gue/gre.
+  if (d.forward === 'tunnel') {
+    line += ` --tun-type ${d.tunType ?? 'ipip'}`;
+    if (d.tunType === 'gue') line += ` --tun-port ${d.tunPort}`;
+    if (d.tunType === 'gue' || d.tunType === 'gre') line += ` --tun-${d.tunCsum ?? 'nocsum'}`;
   }
   return line;
 }
