@@ -1,0 +1,197 @@
+/**
+ * A generic netlink connection: sequence numbers, request/reply matching, dumps, and pipelined
+ * batches. It talks to a Transport (one datagram socket), so unit tests can put a
+ * message-level fake kernel behind it.
+ *
+ * Why not the `netlink` package's NetlinkSocket: its request() waits for one reply at a time
+ * and turns a kernel error into the string "Request rejected: <code>", dropping the errno, and
+ * it has no way to pipeline. lbctl uses only the package's RawNetlinkSocket (the native
+ * socket) and does the framing here.
+ */
+import {
+  encodeGenl, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+  parseErrno, parseMessages, type NlMsg,
+} from './message.js';
+
+export interface Transport {
+  /** The socket's bound port (nl_pid). */
+  readonly port: number;
+  /** SO_RCVBUF as the kernel accounts it (bytes). */
+  readonly recvBufferSize: number;
+  /** Send one datagram holding one or more messages. Resolves once the kernel took it. */
+  send(datagram: Buffer): Promise<void>;
+  onReceive(fn: (datagram: Buffer) => void): void;
+  onError(fn: (err: Error & { errno?: number; code?: string }) => void): void;
+  /** Keep the process alive while requests are outstanding, and only then. */
+  setActive(active: boolean): void;
+  close(): void;
+}
+
+/** The kernel said no: errno is positive (EEXIST = 17). */
+export class KernelErrno extends Error {
+  constructor(readonly errno: number, readonly seq: number) {
+    super(`kernel error ${errno}`);
+  }
+}
+
+interface Pending {
+  dump: boolean;
+  msgs: NlMsg[];
+  done: (err: Error | undefined, msgs: NlMsg[]) => void;
+}
+
+export interface BatchMessage { family: number; cmd: number; version: number; attrs: Buffer }
+
+export interface BatchFailure { index: number; errno: number }
+
+/**
+ * Bytes of receive buffer one ACK costs (skb truesize: the 36-byte message plus sk_buff and
+ * skb_shared_info overhead, rounded up generously). Used to size batch windows so the kernel
+ * never has to drop an ACK: netlink has no flow control toward user space.
+ */
+export const ACK_TRUESIZE = 1024;
+
+/** Default time a single kernel exchange may take before lbctl gives up on it. */
+const REQUEST_TIMEOUT_MS = Number(process.env.LBCTL_NETLINK_TIMEOUT_MS ?? 60_000);
+
+export class NlConnection {
+  private seq: number;
+  private readonly pending = new Map<number, Pending>();
+  private broken: Error | undefined;
+
+  constructor(readonly transport: Transport) {
+    // Random start, so replies meant for an earlier process on a reused port never match.
+    this.seq = (Math.floor(Math.random() * 0x7fffffff) + 1) >>> 0;
+    transport.onReceive((d) => this.receive(d));
+    transport.onError((e) => this.failAll(e));
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq % 0xfffffffe) + 1;
+    return this.seq;
+  }
+
+  /** How many ACKed requests fit in one window without overflowing the receive buffer. */
+  windowSize(): number {
+    return Math.max(8, Math.min(1024, Math.floor(this.transport.recvBufferSize / 2 / ACK_TRUESIZE)));
+  }
+
+  private receive(datagram: Buffer): void {
+    let msgs: NlMsg[];
+    try { msgs = parseMessages(datagram); } catch (e) { this.failAll(e as Error); return; }
+    for (const m of msgs) {
+      const p = this.pending.get(m.seq);
+      if (!p) continue; // a late reply to something already given up on
+      if (m.type === NLMSG_ERROR) {
+        const errno = parseErrno(m.payload);
+        this.finish(m.seq, errno ? new KernelErrno(errno, m.seq) : undefined);
+      } else if (m.type === NLMSG_DONE) {
+        const errno = parseErrno(m.payload);
+        this.finish(m.seq, errno ? new KernelErrno(errno, m.seq) : undefined);
+      } else if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) {
+        continue;
+      } else {
+        p.msgs.push(m);
+      }
+    }
+  }
+
+  private finish(seq: number, err: Error | undefined): void {
+    const p = this.pending.get(seq);
+    if (!p) return;
+    this.pending.delete(seq);
+    if (!this.pending.size) this.transport.setActive(false);
+    p.done(err, p.msgs);
+  }
+
+  private failAll(e: Error & { code?: string }): void {
+    const err = e.code === 'ENOBUFS'
+      ? new Error('netlink receive buffer overflowed: kernel replies were lost (rerun; if it persists, report it)')
+      : e;
+    this.broken = err;
+    for (const seq of [...this.pending.keys()]) this.finish(seq, err);
+  }
+
+  private register(seq: number, dump: boolean, done: Pending['done']): void {
+    if (!this.pending.size) this.transport.setActive(true);
+    this.pending.set(seq, { dump, msgs: [], done });
+  }
+
+  private withTimeout<T>(p: Promise<T>, seqs: number[], what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const t = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`no reply from the kernel to ${what} within ${REQUEST_TIMEOUT_MS / 1000}s`);
+        for (const s of seqs) this.finish(s, err);
+        reject(err);
+      }, REQUEST_TIMEOUT_MS);
+      timer.unref?.();
+    });
+    return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * One request. A dump collects every NLM_F_MULTI part until NLMSG_DONE; otherwise the
+   * request carries NLM_F_ACK and resolves with any reply once the ACK arrives. A kernel error
+   * rejects with KernelErrno.
+   */
+  async request(m: BatchMessage, opts: { dump?: boolean } = {}): Promise<NlMsg[]> {
+    if (this.broken) throw this.broken;
+    const seq = this.nextSeq();
+    const flags = NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK);
+    const reply = new Promise<NlMsg[]>((resolve, reject) => {
+      this.register(seq, Boolean(opts.dump), (err, msgs) => (err ? reject(err) : resolve(msgs)));
+    });
+    const datagram = encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags, seq, pid: this.transport.port, attrs: m.attrs });
+    try {
+      await this.transport.send(datagram);
+    } catch (e) {
+      this.finish(seq, e as Error);
+    }
+    return this.withTimeout(reply, [seq], `request ${m.cmd}`);
+  }
+
+  /**
+   * Pipelined writes: each message carries NLM_F_ACK; a window of them goes out as one
+   * datagram (the kernel processes the whole datagram inside that one sendmsg), and its ACKs
+   * are matched by sequence number. Windows are sized so every ACK fits in the receive buffer.
+   * Stops after the first window holding an error and returns the first failure (index into
+   * msgs); later messages of that window may have been applied, later windows are not sent.
+   */
+  async batch(msgs: BatchMessage[], onWindow?: (sent: number) => void): Promise<BatchFailure | undefined> {
+    if (this.broken) throw this.broken;
+    const win = this.windowSize();
+    for (let start = 0; start < msgs.length; start += win) {
+      const slice = msgs.slice(start, start + win);
+      const seqs: number[] = [];
+      const errnos: number[] = new Array(slice.length).fill(0);
+      const acks: Array<Promise<void>> = [];
+      const datagrams: Buffer[] = [];
+      slice.forEach((m, i) => {
+        const seq = this.nextSeq();
+        seqs.push(seq);
+        acks.push(new Promise<void>((resolve, reject) => {
+          this.register(seq, false, (err) => {
+            if (err instanceof KernelErrno) { errnos[i] = err.errno; resolve(); } else if (err) reject(err); else resolve();
+          });
+        }));
+        datagrams.push(encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: this.transport.port, attrs: m.attrs }));
+      });
+      try {
+        await this.transport.send(Buffer.concat(datagrams));
+      } catch (e) {
+        for (const s of seqs) this.finish(s, e as Error);
+      }
+      await this.withTimeout(Promise.all(acks), seqs, `a batch of ${slice.length} change(s)`);
+      onWindow?.(Math.min(start + win, msgs.length));
+      const bad = errnos.findIndex((e) => e !== 0);
+      if (bad >= 0) return { index: start + bad, errno: errnos[bad] };
+    }
+    return undefined;
+  }
+
+  close(): void {
+    this.failAll(new Error('netlink connection closed'));
+    this.transport.close();
+  }
+}

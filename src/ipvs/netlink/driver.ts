@@ -1,0 +1,185 @@
+/**
+ * The netlink IpvsDriver: the kernel's generic netlink "IPVS" family, with pipelined writes.
+ */
+import { execa } from 'execa';
+import { RejectedError, UnavailableError } from '../../cli/errors.js';
+import type { IpvsDriver, IpvsInfo, Op, ReadOptions, SyncDaemon, Timeouts } from '../driver.js';
+import type { Destination, IpvsTable, VirtualService } from '../model.js';
+import { CTRL_CMD_GETFAMILY, decodeAttrs, encodeAttrs, GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, type AttrValues } from './attrs.js';
+import { KernelErrno, NlConnection, type BatchMessage, type Transport } from './conn.js';
+import { parseGenl, type NlMsg } from './message.js';
+import {
+  daemonAttrs, decodeDaemon, decodeDest, decodeService, decodeTimeouts, formatVersion, opRequest, serviceIdAttrs,
+  timeoutAttrs, type ServiceId,
+} from './ipvs.js';
+import { daemonError, Errno, errnoName, opError, permissionError } from './errors.js';
+
+export interface NetlinkDriverOptions {
+  /** Try `modprobe ip_vs` once when the family is missing, as ipvsadm does. Default true. */
+  modprobe?: boolean;
+  /** Extra transports for parallel destination dumps (a dump occupies its socket until done). */
+  extraTransports?: () => Transport;
+  /** How many sockets dump destinations in parallel (default 4). */
+  dumpParallelism?: number;
+}
+
+/** Resolve the "IPVS" generic netlink family id. */
+async function resolveFamily(conn: NlConnection): Promise<number> {
+  const attrs = encodeAttrs('ctrl', { familyName: IPVS_GENL_NAME });
+  const msgs = await conn.request({ family: GENL_ID_CTRL, cmd: CTRL_CMD_GETFAMILY, version: 1, attrs });
+  for (const m of msgs) {
+    const v = decodeAttrs('ctrl', parseGenl(m.payload).attrs);
+    if (typeof v.familyId === 'number') return v.familyId;
+  }
+  throw new Error('netlink: the controller answered without a family id');
+}
+
+export async function openFamily(conn: NlConnection, opts: NetlinkDriverOptions = {}): Promise<number> {
+  try {
+    return await resolveFamily(conn);
+  } catch (e) {
+    if (!(e instanceof KernelErrno)) throw e;
+    if (e.errno === Errno.EPERM || e.errno === Errno.EACCES) throw permissionError(e.errno);
+    if (e.errno !== Errno.ENOENT) throw e;
+  }
+  if (opts.modprobe !== false) {
+    await execa('modprobe', ['ip_vs'], { reject: false, timeout: 15_000 }).catch(() => undefined);
+    try { return await resolveFamily(conn); } catch (e) { if (!(e instanceof KernelErrno)) throw e; }
+  }
+  throw new UnavailableError('the kernel has no IPVS (generic netlink family "IPVS" not found)', {
+    code: 'ENOIPVS', hint: 'load it with `modprobe ip_vs` (as root) or use a kernel with CONFIG_IP_VS',
+  });
+}
+
+export class NetlinkDriver implements IpvsDriver {
+  readonly name = 'netlink' as const;
+  /** Writes issued by apply() over this driver's life (the benchmark counts them). */
+  writes = 0;
+  private readonly dumpConns: NlConnection[] = [];
+
+  constructor(private readonly conn: NlConnection, private readonly family: number, private readonly opts: NetlinkDriverOptions = {}) {}
+
+  private msg(cmd: number, attrs: AttrValues = {}): BatchMessage {
+    return { family: this.family, cmd, version: IPVS_GENL_VERSION, attrs: encodeAttrs('cmd', attrs) };
+  }
+
+  /** A read; kernel errors become lbctl errors (permission, or the generic one). */
+  private async read(conn: NlConnection, m: BatchMessage, dump: boolean): Promise<AttrValues[]> {
+    let msgs: NlMsg[];
+    try {
+      msgs = await conn.request(m, { dump });
+    } catch (e) {
+      throw this.readError(e);
+    }
+    return msgs.map((x) => decodeAttrs('cmd', parseGenl(x.payload).attrs));
+  }
+
+  private readError(e: unknown): unknown {
+    if (!(e instanceof KernelErrno)) return e;
+    if (e.errno === Errno.EPERM || e.errno === Errno.EACCES) return permissionError(e.errno);
+    return new RejectedError(`reading IPVS failed (${errnoName(e.errno)})`, { code: errnoName(e.errno), errno: e.errno });
+  }
+
+  async getTable(opts: ReadOptions = {}): Promise<IpvsTable> {
+    const stats = Boolean(opts.stats);
+    const svcs = await this.read(this.conn, this.msg(IpvsCmd.GET_SERVICE), true);
+    const services = svcs.map((v) => decodeService(v.service as AttrValues, stats)).filter((s): s is VirtualService => Boolean(s));
+    await this.fillDestinations(services, stats);
+    return { services };
+  }
+
+  /** One service's destinations (the drain loop polls just this). */
+  async getDestinations(svc: ServiceId, opts: ReadOptions = {}): Promise<Destination[]> {
+    const rows = await this.read(this.conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(svc) }), true);
+    return rows.map((v) => decodeDest(v.dest as AttrValues, svc.family, Boolean(opts.stats)));
+  }
+
+  /**
+   * A dump holds its socket until NLMSG_DONE, so dumps cannot be pipelined on one socket;
+   * a few sockets dump different services' destinations at once instead.
+   */
+  private async fillDestinations(services: VirtualService[], stats: boolean): Promise<void> {
+    const want = Math.min(services.length, this.opts.extraTransports ? (this.opts.dumpParallelism ?? 4) : 1);
+    while (this.dumpConns.length < want - 1) this.dumpConns.push(new NlConnection(this.opts.extraTransports!()));
+    const conns = [this.conn, ...this.dumpConns.slice(0, Math.max(0, want - 1))];
+    let next = 0;
+    await Promise.all(conns.map(async (conn) => {
+      while (next < services.length) {
+        const s = services[next++];
+        const rows = await this.read(conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(s) }), true);
+        s.destinations = rows.map((v) => decodeDest(v.dest as AttrValues, s.family, stats));
+      }
+    }));
+  }
+
+  private opMessage(op: Op): BatchMessage {
+    const r = opRequest(op);
+    return this.msg(r.cmd, r.attrs);
+  }
+
+  async apply(ops: Op[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    if (!ops.length) return;
+    const msgs = ops.map((op) => this.opMessage(op));
+    this.writes += msgs.length;
+    const fail = await this.conn.batch(msgs, onProgress ? (n) => onProgress(n, msgs.length) : undefined);
+    if (fail) throw opError(ops[fail.index], fail.errno);
+  }
+
+  async getInfo(): Promise<IpvsInfo> {
+    const [v] = await this.readInfo();
+    return { version: formatVersion((v.version as number) ?? 0), connTableSize: (v.connTabSize as number) ?? 0 };
+  }
+
+  private async readInfo(): Promise<AttrValues[]> {
+    let msgs: NlMsg[];
+    try {
+      msgs = await this.conn.request(this.msg(IpvsCmd.GET_INFO));
+    } catch (e) { throw this.readError(e); }
+    return msgs.map((x) => decodeAttrs('info', parseGenl(x.payload).attrs));
+  }
+
+  async getTimeouts(): Promise<Timeouts> {
+    const [v] = await this.read(this.conn, this.msg(IpvsCmd.GET_CONFIG), false);
+    return decodeTimeouts(v ?? {});
+  }
+
+  async setTimeouts(t: Partial<Timeouts>): Promise<void> {
+    try {
+      await this.conn.request(this.msg(IpvsCmd.SET_CONFIG, timeoutAttrs(t)));
+    } catch (e) {
+      if (e instanceof KernelErrno) {
+        if (e.errno === Errno.EPERM || e.errno === Errno.EACCES) throw permissionError(e.errno, 'ipvsadm --set');
+        throw new RejectedError(`the kernel refused the timeouts (${errnoName(e.errno)})`, { code: errnoName(e.errno), errno: e.errno, where: 'ipvsadm --set', hint: 'timeouts are whole seconds, 0 leaves one unchanged' });
+      }
+      throw e;
+    }
+  }
+
+  async getDaemons(): Promise<SyncDaemon[]> {
+    const rows = await this.read(this.conn, this.msg(IpvsCmd.GET_DAEMON), true);
+    return rows.map((v) => decodeDaemon(v.daemon as AttrValues)).filter((d): d is SyncDaemon => Boolean(d));
+  }
+
+  async startDaemon(d: SyncDaemon): Promise<void> {
+    try {
+      await this.conn.request(this.msg(IpvsCmd.NEW_DAEMON, { daemon: daemonAttrs(d) }));
+    } catch (e) {
+      if (e instanceof KernelErrno) throw daemonError('start', d, e.errno);
+      throw e;
+    }
+  }
+
+  async stopDaemon(state: SyncDaemon['state']): Promise<void> {
+    try {
+      await this.conn.request(this.msg(IpvsCmd.DEL_DAEMON, { daemon: { state: state === 'master' ? 1 : 2 } }));
+    } catch (e) {
+      if (e instanceof KernelErrno) throw daemonError('stop', { state }, e.errno);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.dumpConns) c.close();
+    this.conn.close();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * lbctl's model <-> IPVS attribute values (the table in attrs.ts does the bytes). Everything
+ * here is pure, so encoding and decoding are unit-tested without a kernel.
+ */
+import net from 'node:net';
+import {
+  AF_INET, AF_INET6, ConnFwd, IP_VS_CONN_F_FWD_MASK, PROTOCOLS, SvcFlag, TunFlag, TunTypeNum,
+  type ForwardMethod, type Scheduler, type TunCsum, type TunType,
+} from '../constants.js';
+import { canonicalIp, type Family } from '../address.js';
+import { defaultNetmask, type Destination, type ServiceStats, type VirtualService } from '../model.js';
+import type { Op, SyncDaemon, Timeouts } from '../driver.js';
+import { IpvsCmd, type AttrValues, type IpvsFlags } from './attrs.js';
+
+export type ServiceId = Pick<VirtualService, 'protocol' | 'family' | 'address' | 'port' | 'fwmark'>;
+
+const afOf = (f: Family) => (f === 'inet6' ? AF_INET6 : AF_INET);
+const familyOfAf = (af: number): Family => (af === AF_INET6 ? 'inet6' : 'inet');
+
+/** An address as union nf_inet_addr (16 bytes, IPv4 in the first 4). */
+export function addrBytes(address: string): Buffer {
+  const b = Buffer.alloc(16);
+  if (net.isIPv4(address)) {
+    address.split('.').forEach((o, i) => b.writeUInt8(Number(o), i));
+    return b;
+  }
+  // Expand "::" and any embedded IPv4 tail into 8 groups.
+  let text = address;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const o = v4[1].split('.').map(Number);
+    text = text.slice(0, -v4[1].length) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t];
+  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
+  return b;
+}
+
+export function formatAddr(b: Buffer, family: Family): string {
+  if (family === 'inet') return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  return canonicalIp(groups.join(':'))!;
+}
+
+/** The identifying attributes of a service (enough for DEL/GET and as the parent of a dest). */
+export function serviceIdAttrs(s: ServiceId): AttrValues {
+  if (s.protocol === 'fwmark') return { af: afOf(s.family), fwmark: s.fwmark };
+  return { af: afOf(s.family), protocol: PROTOCOLS[s.protocol], addr: addrBytes(s.address!), port: s.port };
+}
+
+function schedFlagBits(s: VirtualService): number {
+  let bits = 0;
+  for (const f of s.schedFlags) {
+    const n = /-(fallback|port|\d)$/.exec(f)?.[1];
+    bits |= n === 'fallback' || n === '1' ? SvcFlag.SCHED1 : n === 'port' || n === '2' ? SvcFlag.SCHED2 : n === '3' ? SvcFlag.SCHED3 : 0;
+  }
+  return bits;
+}
+
+export function serviceFlags(s: VirtualService): IpvsFlags {
+  let flags = schedFlagBits(s);
+  if (s.persistence > 0) flags |= SvcFlag.PERSISTENT;
+  if (s.onePacket) flags |= SvcFlag.ONEPACKET;
+  // mask ~0, as ipvsadm sends it: every flag is set or cleared (the kernel keeps HASHED itself).
+  return { flags, mask: 0xffffffff };
+}
+
+/** IPv4: the mask as 4 network-order bytes; IPv6: the prefix length as a host-order u32. */
+export function netmaskBytes(family: Family, netmask: string): Buffer {
+  const b = Buffer.alloc(4);
+  if (family === 'inet6') b.writeUInt32LE(Number(netmask));
+  else netmask.split('.').forEach((o, i) => b.writeUInt8(Number(o), i));
+  return b;
+}
+
+/** All the attributes of a service, for NEW_SERVICE / SET_SERVICE (ipvsadm's order). */
+export function serviceAttrs(s: VirtualService): AttrValues {
+  return {
+    ...serviceIdAttrs(s),
+    schedName: s.scheduler,
+    peName: s.pe || undefined,
+    flags: serviceFlags(s),
+    timeout: s.persistence,
+    netmask: netmaskBytes(s.family, s.netmask),
+  };
+}
+
+const FWD_NUM: Record<ForwardMethod, number> = { masq: ConnFwd.masq, tunnel: ConnFwd.tunnel, droute: ConnFwd.droute };
+const CSUM_FLAG: Record<TunCsum, number> = { nocsum: TunFlag.NOCSUM, csum: TunFlag.CSUM, remcsum: TunFlag.REMCSUM };
+
+export function destIdAttrs(d: Pick<Destination, 'address' | 'port' | 'family'>): AttrValues {
+  return { addrFamily: afOf(d.family), addr: addrBytes(d.address), port: d.port };
+}
+
+/** All the attributes of a destination, for NEW_DEST / SET_DEST. */
+export function destAttrs(d: Destination): AttrValues {
+  const tunnel = d.forward === 'tunnel';
+  return {
+    addrFamily: afOf(d.family),
+    addr: addrBytes(d.address),
+    port: d.port,
+    fwdMethod: FWD_NUM[d.forward],
+    weight: d.weight,
+    tunType: tunnel ? TunTypeNum[d.tunType ?? 'ipip'] : 0,
+    tunPort: tunnel && d.tunType === 'gue' ? d.tunPort ?? 0 : 0,
+    tunFlags: tunnel && d.tunCsum ? CSUM_FLAG[d.tunCsum] : 0,
+    uThresh: d.upperThreshold,
+    lThresh: d.lowerThreshold,
+  };
+}
+
+const PROTO_NAME = new Map<number, VirtualService['protocol']>(Object.entries(PROTOCOLS).map(([k, v]) => [v, k as VirtualService['protocol']]));
+
+/** ipvsadm's names for the scheduler flag bits (sh and mh have their own). */
+function schedFlagNames(sched: string, flags: number): string[] {
+  const out: string[] = [];
+  const named = sched === 'sh' || sched === 'mh';
+  if (flags & SvcFlag.SCHED1) out.push(named ? `${sched}-fallback` : 'flag-1');
+  if (flags & SvcFlag.SCHED2) out.push(named ? `${sched}-port` : 'flag-2');
+  if (flags & SvcFlag.SCHED3) out.push('flag-3');
+  return out.sort();
+}
+
+function toStats(v: AttrValues | undefined): ServiceStats | undefined {
+  if (!v) return undefined;
+  const n = (k: string) => (typeof v[k] === 'number' ? (v[k] as number) : 0);
+  return { conns: n('conns'), inpkts: n('inpkts'), outpkts: n('outpkts'), inbytes: n('inbytes'), outbytes: n('outbytes'), cps: n('cps'), inpps: n('inpps'), outpps: n('outpps'), inbps: n('inbps'), outbps: n('outbps') };
+}
+
+/** A service from a GET_SERVICE reply's IPVS_CMD_ATTR_SERVICE, or undefined for a protocol lbctl does not model (AH/ESP). */
+export function decodeService(v: AttrValues, withStats: boolean): VirtualService | undefined {
+  const family = familyOfAf(v.af as number);
+  const flags = (v.flags as IpvsFlags | undefined)?.flags ?? 0;
+  const persistent = (flags & SvcFlag.PERSISTENT) !== 0;
+  const scheduler = (v.schedName as string) as Scheduler;
+  const fwmark = (v.fwmark as number | undefined) ?? 0;
+  let netmask = defaultNetmask(family);
+  // A non-persistent service's netmask is never used; report the default so plans compare equal.
+  if (persistent && Buffer.isBuffer(v.netmask)) {
+    const b = v.netmask as Buffer;
+    netmask = family === 'inet6' ? String(b.readUInt32LE(0)) : `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  }
+  const s: VirtualService = {
+    protocol: 'tcp',
+    family,
+    scheduler,
+    persistence: persistent ? (v.timeout as number) : 0,
+    netmask,
+    schedFlags: schedFlagNames(scheduler, flags),
+    onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
+    destinations: [],
+  };
+  if (fwmark) {
+    s.protocol = 'fwmark';
+    s.fwmark = fwmark;
+  } else {
+    const p = PROTO_NAME.get(v.protocol as number);
+    if (!p) return undefined;
+    s.protocol = p;
+    s.address = formatAddr(v.addr as Buffer, family);
+    s.port = v.port as number;
+  }
+  if (v.peName) s.pe = v.peName as string;
+  if (withStats) s.stats = toStats((v.stats64 ?? v.stats) as AttrValues | undefined);
+  return s;
+}
+
+const TUN_NAME: Record<number, TunType> = { 0: 'ipip', 1: 'gue', 2: 'gre' };
+
+/** A destination from a GET_DEST reply's IPVS_CMD_ATTR_DEST. */
+export function decodeDest(v: AttrValues, svcFamily: Family, withStats: boolean): Destination {
+  const family = v.addrFamily !== undefined ? familyOfAf(v.addrFamily as number) : svcFamily;
+  const fwd = ((v.fwdMethod as number) ?? 0) & IP_VS_CONN_F_FWD_MASK;
+  // LOCALNODE (the kernel's own choice for a local address) is shown as -g, as ipvsadm does.
+  const forward: ForwardMethod = fwd === ConnFwd.masq ? 'masq' : fwd === ConnFwd.tunnel ? 'tunnel' : 'droute';
+  const d: Destination = {
+    address: formatAddr(v.addr as Buffer, family),
+    port: v.port as number,
+    family,
+    forward,
+    weight: v.weight as number,
+    upperThreshold: (v.uThresh as number) ?? 0,
+    lowerThreshold: (v.lThresh as number) ?? 0,
+  };
+  if (forward === 'tunnel') {
+    d.tunType = TUN_NAME[(v.tunType as number) ?? 0] ?? 'ipip';
+    if (d.tunType === 'gue') d.tunPort = v.tunPort as number;
+    if (d.tunType !== 'ipip') {
+      const f = (v.tunFlags as number) ?? 0;
+      d.tunCsum = f & TunFlag.REMCSUM ? 'remcsum' : f & TunFlag.CSUM ? 'csum' : 'nocsum';
+    }
+  }
+  d.activeConns = (v.activeConns as number) ?? 0;
+  d.inactiveConns = (v.inactConns as number) ?? 0;
+  d.persistConns = (v.persistConns as number) ?? 0;
+  if (withStats) d.stats = toStats((v.stats64 ?? v.stats) as AttrValues | undefined);
+  return d;
+}
+
+export function decodeTimeouts(v: AttrValues): Timeouts {
+  return { tcp: (v.timeoutTcp as number) ?? 0, tcpfin: (v.timeoutTcpFin as number) ?? 0, udp: (v.timeoutUdp as number) ?? 0 };
+}
+
+export function timeoutAttrs(t: Partial<Timeouts>): AttrValues {
+  return { timeoutTcp: t.tcp, timeoutTcpFin: t.tcpfin, timeoutUdp: t.udp };
+}
+
+export function decodeDaemon(v: AttrValues): SyncDaemon | undefined {
+  const state = v.state === 1 ? 'master' : v.state === 2 ? 'backup' : undefined;
+  if (!state) return undefined;
+  return { state, mcastIfn: (v.mcastIfn as string) ?? '', syncId: (v.syncId as number) ?? 0 };
+}
+
+export function daemonAttrs(d: SyncDaemon): AttrValues {
+  return { state: d.state === 'master' ? 1 : 2, mcastIfn: d.mcastIfn, syncId: d.syncId };
+}
+
+/** 0x010201 -> "1.2.1" (NVERSION in ip_vs.h). */
+export function formatVersion(v: number): string {
+  return `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`;
+}
+
+
+/** The IPVS command and top-level attributes of one write op. */
+export function opRequest(op: Op): { cmd: number; attrs: AttrValues } {
+  const s = op.service;
+  switch (op.kind) {
+    case 'addService': return { cmd: IpvsCmd.NEW_SERVICE, attrs: { service: serviceAttrs(s!) } };
+    case 'editService': return { cmd: IpvsCmd.SET_SERVICE, attrs: { service: serviceAttrs(s!) } };
+    case 'delService': return { cmd: IpvsCmd.DEL_SERVICE, attrs: { service: serviceIdAttrs(s!) } };
+    case 'addDest': return { cmd: IpvsCmd.NEW_DEST, attrs: { service: serviceIdAttrs(s!), dest: destAttrs(op.dest!) } };
+    case 'editDest': return { cmd: IpvsCmd.SET_DEST, attrs: { service: serviceIdAttrs(s!), dest: destAttrs(op.dest!) } };
+    case 'delDest': return { cmd: IpvsCmd.DEL_DEST, attrs: { service: serviceIdAttrs(s!), dest: destIdAttrs(op.dest!) } };
+    case 'flush': return { cmd: IpvsCmd.FLUSH, attrs: {} };
+    case 'zero': return { cmd: IpvsCmd.ZERO, attrs: s ? { service: serviceIdAttrs(s) } : {} };
+  }
+}
