@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import { NotFoundError, PermissionError, RejectedError, UnavailableError, UsageError } from '../cli/errors.js';
 
 /**
@@ -111,6 +111,10 @@ export function connectionError(err: NodeJS.ErrnoException, address: RuntimeAddr
     case 'ENOENT':
       return new UnavailableError(`no HAProxy runtime socket at ${where}`, { code: 'ENOSOCKET', hint: 'is haproxy running? pass --socket or set LBCTL_HAPROXY_SOCKET' });
     case 'ECONNREFUSED':
+      // Linux refuses a connect() to a path that exists but is not a socket.
+      if (address.kind === 'unix' && existsNotSocket(address.path)) {
+        return new UnavailableError(`${where} is not a socket`, { code: 'ENOTHAPROXY', hint: 'point --socket at haproxy\'s "stats socket"' });
+      }
       return new UnavailableError(`nothing is listening on ${where}`, { code: 'ENOSOCKET', hint: 'haproxy is not running or the socket is stale; check --socket' });
     case 'EACCES':
     case 'EPERM':
@@ -120,6 +124,10 @@ export function connectionError(err: NodeJS.ErrnoException, address: RuntimeAddr
     default:
       return new UnavailableError(`cannot talk to ${where}: ${err.message}`, { code: 'ENOSOCKET', hint: 'check --socket' });
   }
+}
+
+function existsNotSocket(p: string): boolean {
+  try { return !statSync(p).isSocket(); } catch { return false; }
 }
 
 /** A short, printable excerpt of what a peer answered, for "that is not haproxy" messages. */
@@ -151,8 +159,8 @@ function dial(address: RuntimeAddress): net.Socket {
 
 /** One command, one connection (haproxy closes after answering in non-interactive mode). */
 export function runtimeCommand(address: RuntimeAddress, command: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
-  assertOneLine(command);
   return new Promise((resolve, reject) => {
+    assertOneLine(command);
     const sock = dial(address);
     const chunks: Buffer[] = [];
     let settled = false;
@@ -218,7 +226,7 @@ export class RuntimeSession implements RuntimeChannel {
   }
 
   send(command: string): Promise<string> {
-    assertOneLine(command);
+    try { assertOneLine(command); } catch (e) { return Promise.reject(e); }
     const next = this.queue.then(() => this.exchange(command));
     this.queue = next.catch(() => undefined);
     return next;

@@ -72,7 +72,7 @@ describe('haproxy runtime: bad input', () => {
       await expectError(['info', '--socket', silentPath, '--socket-timeout', '300'], 6, /did not answer like haproxy within 0\.3s/);
       // A regular file where the socket should be.
       await fs.writeFile(path.join(tmp, 'file.sock'), 'x');
-      await expectError(['info', '--socket', path.join(tmp, 'file.sock')], 6, /file\.sock/);
+      await expectError(['info', '--socket', path.join(tmp, 'file.sock')], 6, /file\.sock is not a socket/);
     } finally {
       srv.close();
       silent.close();
