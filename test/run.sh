@@ -37,13 +37,13 @@ for suite in $SUITES; do
   tap="test-results/$suite.tap"
   if [ "$suite" = kernel ]; then
     say "suite kernel: booting the kernel lab (qemu, TCG) and running ${#files[@]} file(s) inside it..."
-    bash test/lab/run.sh --out test-results -- node --test --test-concurrency=1 \
+    bash test/lab/run.sh --out test-results -- node --test --test-concurrency=1 --test-timeout=600000 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="test-results/$suite.tap" "${files[@]}"
     r=$?
   else
     say "suite $suite: ${#files[@]} file(s)..."
-    node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+    node --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
     r=$?
   fi

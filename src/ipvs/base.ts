@@ -1,7 +1,7 @@
 import { LbctlCommand } from '../cli/base.js';
 import type { IpvsDriver } from './driver.js';
 import { ipvsadmArgv } from './flags.js';
-import { openDriver } from './select.js';
+import { isSharedDriver, openDriver } from './select.js';
 
 /** Base of the IPVS commands: ipvsadm argv spellings, and one driver per command run. */
 export abstract class IpvsCommand extends LbctlCommand {
@@ -18,7 +18,7 @@ export abstract class IpvsCommand extends LbctlCommand {
   }
 
   protected async finally(err: Error | undefined): Promise<any> {
-    await this.driver?.close().catch(() => {});
+    if (this.driver && !isSharedDriver(this.driver)) await this.driver.close().catch(() => {});
     return super.finally(err);
   }
 }

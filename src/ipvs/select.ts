@@ -15,11 +15,22 @@ export const driverFlag = Flags.string({
 });
 
 /**
+ * Drivers kept open across commands by a long-lived host process (the interactive shell): while
+ * one is registered for a driver name, openDriver returns it and commands do not close it.
+ */
+const shared = new Map<DriverName, IpvsDriver>();
+export function keepDriverOpen(name: DriverName, driver: IpvsDriver): void { shared.set(name, driver); }
+export function isSharedDriver(driver: IpvsDriver): boolean { return [...shared.values()].includes(driver); }
+export function releaseSharedDrivers(): IpvsDriver[] { const all = [...shared.values()]; shared.clear(); return all; }
+
+/**
  * Open the requested driver. auto = netlink, falling back to ipvsadm (with a note on stderr)
  * when the native netlink module cannot load or the socket cannot be opened.
  */
 export async function openDriver(flags: { driver?: string }, note: (msg: string) => void = () => {}): Promise<IpvsDriver> {
   const want = (flags.driver ?? 'auto') as DriverName;
+  const kept = shared.get(want);
+  if (kept) return kept;
   if (want === 'ipvsadm') return new IpvsadmDriver();
   const { openNetlinkDriver } = await import('./netlink/index.js');
   try {
