@@ -66,6 +66,8 @@ export interface LabHaproxy {
   adminSocket: string;
   userSocket: string;
   frontendPort: number;
+  /** host:port of the TCP admin socket, when asked for. */
+  tcpSocket?: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -77,6 +79,8 @@ export interface LabHaproxyOptions {
   /** `mode` of defaults; http unless given. */
   mode?: 'http' | 'tcp';
   prefix?: string;
+  /** Also open an admin stats socket on 127.0.0.1 (the host:port form). */
+  tcpSocket?: boolean;
 }
 
 /** Start haproxy in the foreground (-db) with an admin and a user-level stats socket. */
@@ -86,8 +90,10 @@ export async function startLabHaproxy(opts: LabHaproxyOptions): Promise<LabHapro
   const userSocket = path.join(dir, 'user.sock');
   const frontendPort = await freePort();
   const cfgFile = path.join(dir, 'haproxy.cfg');
+  const tcpSocket = opts.tcpSocket ? `127.0.0.1:${await freePort()}` : undefined;
   const cfg = [
     'global',
+    ...(tcpSocket ? [`  stats socket ipv4@${tcpSocket} level admin`] : []),
     `  stats socket ${userSocket} mode 666 level user`,
     `  stats socket ${adminSocket} mode 600 level admin`,
     '  stats timeout 30s',
@@ -125,7 +131,7 @@ export async function startLabHaproxy(opts: LabHaproxyOptions): Promise<LabHapro
     if (Date.now() > deadline) { await stop(); throw new Error(`haproxy did not open ${adminSocket}: ${stderr.trim()}`); }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { dir, cfgFile, adminSocket, userSocket, frontendPort, process: child, stop };
+  return { dir, cfgFile, adminSocket, userSocket, frontendPort, tcpSocket, process: child, stop };
 }
 
 /**

@@ -139,24 +139,41 @@ export async function haproxyBackends(opts: ConnectOptions): Promise<{ socket: s
 
 // ---------------------------------------------------------------- writes
 
-/** Open a prompt session on an admin-level (or `minLevel`) socket, or explain why not. */
-export async function openAdminSession(opts: ConnectOptions, minLevel: 'admin' | 'operator' = 'admin'): Promise<{ session: RuntimeSession; version: HaproxyVersion; capabilities: RuntimeCapabilities }> {
+export type CliLevel = 'user' | 'operator' | 'admin' | 'unknown';
+export interface OpenSession { session: RuntimeSession; version: HaproxyVersion; capabilities: RuntimeCapabilities; level: CliLevel; where: string }
+
+/**
+ * Resolve the socket, enter prompt mode and identify haproxy: the entry point for anything
+ * that keeps a connection open (the write commands here, the interactive shell). The caller
+ * closes the session.
+ */
+export async function openRuntimeSession(opts: ConnectOptions): Promise<OpenSession> {
   const { address, where } = await resolveSocket(opts.socket);
   const session = await RuntimeSession.open(address, opts.timeoutMs);
   try {
     const { version, capabilities } = await identify(session);
+    let level: CliLevel = 'unknown';
     if (capabilities.cliLevel) {
-      const level = (await session.send('show cli level')).trim();
-      const rank = (l: string) => ({ user: 0, operator: 1, admin: 2 } as Record<string, number>)[l] ?? -1;
-      if (rank(level) < rank(minLevel)) {
-        throw new PermissionError(`${formatAddress(address)} (from ${where}) is a "level ${level}" socket; this needs level ${minLevel}`, { code: 'ESOCKLEVEL', hint: `use a "stats socket ... level ${minLevel}" socket` });
-      }
+      const answer = (await session.send('show cli level')).trim();
+      if (answer === 'user' || answer === 'operator' || answer === 'admin') level = answer;
     }
-    return { session, version, capabilities };
+    return { session, version, capabilities, level, where };
   } catch (e) {
     await session.close();
     throw e;
   }
+}
+
+/** openRuntimeSession, refusing (PermissionError) a socket below `minLevel` before any write. */
+export async function openAdminSession(opts: ConnectOptions, minLevel: 'admin' | 'operator' = 'admin'): Promise<OpenSession> {
+  const open = await openRuntimeSession(opts);
+  const rank = (l: CliLevel) => ({ user: 0, operator: 1, admin: 2, unknown: 2 })[l];
+  // An old haproxy without `show cli level` ("unknown") is caught by its "Permission denied" answer instead.
+  if (rank(open.level) < rank(minLevel)) {
+    await open.session.close();
+    throw new PermissionError(`${formatAddress(open.session.address)} (from ${open.where}) is a "level ${open.level}" socket; this needs level ${minLevel}`, { code: 'ESOCKLEVEL', hint: `use a "stats socket ... level ${minLevel}" socket` });
+  }
+  return open;
 }
 
 /** haproxy object names: letters, digits and "-_.:" (so nothing can inject into a CLI line). */

@@ -56,6 +56,34 @@ export interface StatRow {
   [field: string]: StatValue;
 }
 
+const cellNumber = (c: string | undefined): StatValue => {
+  if (c === undefined || c === '') return null;
+  const n = Number(c);
+  return Number.isFinite(n) ? n : c;
+};
+const cellString = (c: string | undefined): StatValue => (c === undefined || c === '' ? null : c);
+const cellType = (c: string | undefined): StatTypeName | undefined => STAT_TYPE_NAMES[Number(c)];
+
+type RowBuilder = (cells: string[]) => Record<string, StatValue | undefined>;
+const rowBuilders = new Map<string, RowBuilder>();
+
+/**
+ * One generated object literal per CSV header: every row then shares one hidden class, which
+ * makes parsing and JSON.stringify of thousands of rows about 3x faster than adding keys one
+ * by one (see bench/haproxy-runtime). Keys are JSON-quoted, so no header text can inject code.
+ */
+function rowBuilder(fields: string[]): RowBuilder {
+  const key = fields.join(',');
+  let build = rowBuilders.get(key);
+  if (!build) {
+    const parts = fields.map((f, i) => `${JSON.stringify(f)}: ${f === 'type' ? 'typ' : STAT_STRING_FIELDS.has(f) ? 'str' : 'num'}(c[${i}])`);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    build = new Function('num', 'str', 'typ', `return (c) => ({ ${parts.join(', ')} });`)(cellNumber, cellString, cellType) as RowBuilder;
+    rowBuilders.set(key, build);
+  }
+  return build;
+}
+
 /** Parse the CSV of `show stat`. Throws on text that is not a stat dump (caller says what answered). */
 export function parseShowStat(text: string): StatRow[] {
   const lines = text.split('\n');
@@ -64,26 +92,14 @@ export function parseShowStat(text: string): StatRow[] {
   const fields = headerLine.slice(2).split(',');
   // The header ends with a comma: drop the empty trailing column name.
   if (fields[fields.length - 1] === '') fields.pop();
-  const numeric = fields.map((f) => !STAT_STRING_FIELDS.has(f));
-  const typeIndex = fields.indexOf('type');
+  const build = rowBuilder(fields);
+  const hasType = fields.includes('type');
   const rows: StatRow[] = [];
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (!line) continue;
-    const cells = line.split(',');
-    const row: Record<string, StatValue> = {};
-    for (let c = 0; c < fields.length; c++) {
-      const cell = cells[c];
-      if (cell === undefined || cell === '') { row[fields[c]] = null; continue; }
-      if (numeric[c]) {
-        const n = Number(cell);
-        row[fields[c]] = Number.isFinite(n) ? n : cell;
-      } else {
-        row[fields[c]] = cell;
-      }
-    }
-    const typeNum = typeIndex >= 0 ? (row.type as number) : NaN;
-    row.type = STAT_TYPE_NAMES[typeNum] ?? (row.svname === 'FRONTEND' ? 'frontend' : row.svname === 'BACKEND' ? 'backend' : 'server');
+    if (!lines[i]) continue;
+    const row = build(lines[i].split(','));
+    // haproxy before 1.5 has no type column: infer it from the name.
+    if (!hasType || row.type === undefined) row.type = row.svname === 'FRONTEND' ? 'frontend' : row.svname === 'BACKEND' ? 'backend' : 'server';
     rows.push(row as StatRow);
   }
   return rows;

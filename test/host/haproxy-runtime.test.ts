@@ -4,6 +4,7 @@ import path from 'node:path';
 import { runLbctl } from '../../src/cli/inprocess.js';
 import { httpGet, rawCommand, rawShowStat, spread, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../../src/haproxy/lab.js';
 import { OneShotChannel, RuntimeSession } from '../../src/haproxy/runtime.js';
+import { openRuntimeSession } from '../../src/haproxy/runtime-ops.js';
 import { parseShowStat } from '../../src/haproxy/stat.js';
 
 /**
@@ -234,6 +235,26 @@ describe('haproxy runtime client', () => {
       }
       await assert.rejects(session.send('show info'), /closed/);
     });
+  });
+
+  it('openRuntimeSession reports version and level; host:port sockets work like unix ones', async () => {
+    const servers = [await startLabServer('s1')];
+    const hp = await startLabHaproxy({ body: `backend app\n  server s1 127.0.0.1:${servers[0].port}`, defaultBackend: 'app', tcpSocket: true });
+    try {
+      for (const [socket, level] of [[hp.userSocket, 'user'], [hp.adminSocket, 'admin'], [hp.tcpSocket!, 'admin']]) {
+        const open = await openRuntimeSession({ socket });
+        assert.deepEqual([open.level, open.version.major, open.version.minor], [level, 2, 6]);
+        await open.session.close();
+      }
+      const d = await lb(hp.tcpSocket!, 'server', 'disable', 'app/s1');
+      assert.equal(d.exitCode, 0, d.stderr);
+      assert.equal(d.json.socket, hp.tcpSocket);
+      assert.equal(await rawStatus(hp.adminSocket, 'app/s1'), 'MAINT');
+      assert.equal((await lb(hp.tcpSocket!, 'server', 'disable', 'app/s1')).json.changed, false);
+    } finally {
+      await hp.stop();
+      await servers[0].close();
+    }
   });
 });
 
