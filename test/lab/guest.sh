@@ -20,25 +20,35 @@ fail() {
   poweroff_now
 }
 
-"$bb" mount -t tmpfs -o mode=1777 tmpfs /tmp || fail "cannot mount /tmp"
-"$bb" mount -t tmpfs -o mode=755 tmpfs /run || fail "cannot mount /run"
-"$bb" mkdir -p /dev/pts /dev/shm /run/netns /lib/modules
-"$bb" mount -t devpts devpts /dev/pts
-"$bb" mount -t tmpfs tmpfs /dev/shm
-"$bb" ln -sfn /proc/self/fd /dev/fd
-echo lab >/proc/sys/kernel/hostname
-"$bb" ip link set lo up
-
 mapfile -d '' argv <"$jobdir/argv" || fail "cannot read the job's argv"
 mapfile -d '' passenv <"$jobdir/env" || fail "cannot read the job's env"
 mapfile -d '' paths <"$jobdir/paths" || fail "cannot read the job's paths"
 [ ${#argv[@]} -gt 0 ] || fail "empty command"
 checkout=${paths[0]} outdir=${paths[1]} moddir=${paths[2]} nodedir=${paths[3]} tty=${paths[4]} term=${paths[5]}
 
-# The kernel's autoloader runs `modprobe`, which looks in /lib/modules/$(uname -r).
+# The kernel's autoloader runs `modprobe`, which looks in /lib/modules/$(uname -r). A bind mount
+# (not a symlink) keeps working when the cache is under /tmp, which is replaced just below.
 read -r kver </proc/sys/kernel/osrelease
-"$bb" rm -rf "/lib/modules/$kver"
-"$bb" ln -s "$moddir" "/lib/modules/$kver" || fail "cannot link /lib/modules/$kver"
+"$bb" rm -f "/lib/modules/$kver" 2>/dev/null
+"$bb" mkdir -p "/lib/modules/$kver" /.lbctl-lab/hosttmp
+"$bb" mount -o bind "$moddir" "/lib/modules/$kver" || fail "cannot mount $moddir at /lib/modules/$kver"
+"$bb" mount -o bind /tmp /.lbctl-lab/hosttmp
+
+"$bb" mount -t tmpfs -o mode=1777 tmpfs /tmp || fail "cannot mount /tmp"
+"$bb" mount -t tmpfs -o mode=755 tmpfs /run || fail "cannot mount /run"
+"$bb" mkdir -p /dev/pts /dev/shm /run/netns
+"$bb" mount -t devpts devpts /dev/pts
+"$bb" mount -t tmpfs tmpfs /dev/shm
+"$bb" ln -sfn /proc/self/fd /dev/fd
+echo lab >/proc/sys/kernel/hostname
+"$bb" ip link set lo up
+
+# A checkout or node under the host's /tmp stays visible at its path in the fresh /tmp.
+for p in "$checkout" "$nodedir"; do
+  case "$p" in
+    /tmp/*) "$bb" mkdir -p "$p" && "$bb" mount -o bind "/.lbctl-lab/hosttmp/${p#/tmp/}" "$p" || fail "cannot keep $p visible" ;;
+  esac
+done
 
 # The out share becomes writable at its host path (the rest of the checkout is overlay: lost).
 "$bb" mkdir -p "$outdir" && "$bb" mount -o bind /.lbctl-lab/out "$outdir" || fail "cannot bind the out dir at $outdir"

@@ -9,6 +9,8 @@
 # DIR (default: a fresh test-results/lab-* in the checkout) is writable in the guest at the same
 # absolute path; everything else the guest writes is discarded at power-off.
 # LBCTL_*, DEBUG and CI pass through into the guest, which also sets LBCTL_IN_LAB=1.
+# LBCTL_LAB_DIR: the cache (test/lab/ensure.sh); LBCTL_LAB_MEM, LBCTL_LAB_CPUS, LBCTL_LAB_TIMEOUT:
+# defaults of --mem, --cpus, --timeout; LBCTL_LAB_DEBUG=1: show kernel messages.
 #
 # Exit status: CMD's, or 124 if the lab timed out (LBCTL_LAB_TIMEOUT, default 1800 s), or 125 if
 # the guest died before CMD reported one. A summary line with boot and run times goes to stderr.
@@ -37,7 +39,8 @@ bash "$HERE/ensure.sh"
 # shellcheck source=/dev/null
 source "$LAB/current.env"
 
-if [ -z "$out" ]; then out="$REPO/test-results/lab-$(date +%Y%m%d-%H%M%S)-$$"; fi
+default_out=0
+if [ -z "$out" ]; then out="$REPO/test-results/lab-$(date +%Y%m%d-%H%M%S)-$$"; default_out=1; fi
 mkdir -p "$out"
 out="$(cd "$out" && pwd -P)"
 
@@ -49,6 +52,8 @@ qpid=
 cleanup() {
   if [ -n "$qpid" ]; then kill -TERM "$qpid" 2>/dev/null || true; wait "$qpid" 2>/dev/null || true; fi
   rm -rf "$jobdir"
+  # A default out dir the command wrote nothing to is clutter.
+  if [ $default_out = 1 ]; then rmdir "$out" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 trap 'say "interrupted: stopping the lab"; exit 130' INT TERM
@@ -75,7 +80,10 @@ qesc() { printf '%s' "${1//,/,,}"; }
 firmware=()
 [ -f /usr/share/qemu/qboot.rom ] && firmware=(-bios qboot.rom)
 # The guest is a throwaway test box: no speculation mitigations, no keyboard controller probing.
-append="console=ttyS0 quiet loglevel=0 panic=-1 8250.nr_uarts=1 mitigations=off no_timer_check"
+# LBCTL_LAB_DEBUG=1 shows the kernel's messages (a guest that dies says why).
+verbosity="quiet loglevel=0"
+[ "${LBCTL_LAB_DEBUG:-}" = 1 ] && verbosity="loglevel=7"
+append="console=ttyS0 $verbosity panic=-1 8250.nr_uarts=1 mitigations=off no_timer_check"
 append+=" i8042.noaux i8042.nokbd i8042.nopnp lbctl.job=$job"
 start=$(date +%s.%N)
 timeout -k 10 "$limit" qemu-system-x86_64 \
@@ -98,7 +106,7 @@ total=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 if [ -f "$jobdir/rc" ]; then
   rc=$(cat "$jobdir/rc")
   boot=$(cat "$jobdir/booted" 2>/dev/null || echo 0)
-  say "kernel $LAB_KVER: booted in ${boot%.*}.${boot#*.} s, total ${total} s, exit $rc"
+  say "kernel $LAB_KVER: booted in $boot s, total $total s, exit $rc"
   exit "$rc"
 fi
 if [ "$qrc" = 124 ]; then
@@ -107,5 +115,5 @@ if [ "$qrc" = 124 ]; then
 fi
 reason="qemu exited with status $qrc"
 [ -f "$jobdir/error" ] && reason="$(cat "$jobdir/error")"
-say "error: the lab guest died before the command reported an exit code: $reason"
+say "error: the lab guest died before the command reported an exit code: $reason (LBCTL_LAB_DEBUG=1 shows kernel messages)"
 exit 125

@@ -1,16 +1,17 @@
 // One long-lived TCP connection for the kernel lab, started inside the client's namespace by
-// topology.ts:  node conn.js HOST PORT INTERVAL_MS
+// topology.ts:  node conn.js HOST PORT INTERVAL_MS DROP_AFTER_MS
 // Connects to an echo server (usually through the VIP) and keeps the connection busy: every
 // INTERVAL_MS, and on each "ping" line on stdin, it sends "ping N\n" and expects it echoed.
 // Reports on stdout, one line each:
 //   connected LOCAL_ADDR LOCAL_PORT  |  pong N  |  closed CODE
-// CODE is the socket error (ECONNRESET, ECONNREFUSED...), EOF, TIMEOUT (a ping unanswered for 3 s:
-// the packets are dropped silently) or CONNECT_TIMEOUT (no connection within 5 s).
+// CODE is the socket error (ECONNRESET, ECONNREFUSED...), EOF, TIMEOUT (a ping unanswered for
+// DROP_AFTER_MS: the packets are dropped silently) or CONNECT_TIMEOUT (none within 30 s).
 import net from 'node:net';
 import readline from 'node:readline';
 
-const [host, portArg, intervalArg] = process.argv.slice(2);
+const [host, portArg, intervalArg, dropArg] = process.argv.slice(2);
 const interval = Number(intervalArg ?? 250);
+const dropAfter = Number(dropArg ?? 5000);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 let seq = 0;
@@ -20,7 +21,7 @@ let closed = false;
 
 const sock = net.connect({ host, port: Number(portArg) });
 sock.setNoDelay(true);
-const connectTimer = setTimeout(() => close('CONNECT_TIMEOUT'), 5000);
+const connectTimer = setTimeout(() => close('CONNECT_TIMEOUT'), 30_000);
 
 function close(code: string): void {
   if (closed) return;
@@ -35,7 +36,7 @@ function close(code: string): void {
 function ping(): void {
   if (closed || sock.connecting) return;
   const n = ++seq;
-  pending.set(n, setTimeout(() => close('TIMEOUT'), 3000));
+  pending.set(n, setTimeout(() => close('TIMEOUT'), dropAfter));
   sock.write(`ping ${n}\n`);
 }
 

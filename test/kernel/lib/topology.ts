@@ -9,8 +9,8 @@
  * director directly. Scenario.ipvsNetns is therefore undefined. Clients and real servers live in
  * namespaces named `lbk-<name>` (lbk-client, lbk-rs1, lbk-rs2).
  *
- * The builders prepare hosts only (addresses, routes, sysctls, DR/TUN real-server prep). They never
- * create IPVS rules: the tests do that, through lbctl.
+ * The builders prepare hosts only (addresses, routes, sysctls, DR/TUN real-server prep unless
+ * realServerPrep: false). They never create IPVS rules: the tests do that, through lbctl.
  *
  * Addresses (IPv6 too for NAT and DR; TUN is IPv4 only):
  *   DR, TUN  one bridge lbk-lan 10.77.0.0/24, fd77::/64
@@ -48,7 +48,7 @@ export function nsName(host: string): string {
 
 /** Run a command inside a namespace (`ip netns exec NS CMD ARGS...`); rejects on non-zero exit. */
 export async function nsExec(ns: string, cmd: string, args: string[] = [], opts: { input?: string; timeout?: number } = {}) {
-  return execa('ip', ['netns', 'exec', ns, cmd, ...args], { input: opts.input, timeout: opts.timeout ?? 30_000 });
+  return execa('ip', ['netns', 'exec', ns, cmd, ...args], { input: opts.input, timeout: opts.timeout ?? 60_000 });
 }
 
 /** `ipvsadm ARGS...` in the director (the root namespace); resolves to its stdout. */
@@ -67,9 +67,9 @@ export async function clearIpvs(): Promise<void> {
  */
 export const IPVS_STATS_LAG_MS = 2000;
 
-/** Call `probe` until it returns a truthy value (returned) or timeoutMs passes (last value returned). */
+/** Call `probe` until it returns a truthy value (returned) or timeoutMs (default 10 s) passes (last value returned). */
 export async function waitFor<T>(probe: () => Promise<T>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 2 * IPVS_STATS_LAG_MS + 1000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 5 * IPVS_STATS_LAG_MS);
   for (;;) {
     const value = await probe();
     if (value || Date.now() >= deadline) return value;
@@ -133,7 +133,7 @@ function addrLine(cidr: string, dev: string): string {
 async function ipBatch(lines: string[], ns?: string, force = false): Promise<void> {
   if (lines.length === 0) return;
   const args = [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'];
-  const r = await execa('ip', args, { input: `${lines.join('\n')}\n`, reject: !force, timeout: 30_000 });
+  const r = await execa('ip', args, { input: `${lines.join('\n')}\n`, reject: !force, timeout: 60_000 });
   if (!force && r.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
 }
 
@@ -255,7 +255,8 @@ async function spawnNode(ns: string, script: string, args: string[], onLine: (li
   const first = await new Promise<string>((resolve, reject) => {
     let buf = '';
     let done = false;
-    const timer = setTimeout(() => { if (!done) { done = true; child.kill(); reject(new Error(`${script} in ${ns}: no answer in 20 s ${stderr}`)); } }, 20_000);
+    // Generous: a busy CI host can slow the TCG guest down several times over.
+    const timer = setTimeout(() => { if (!done) { done = true; child.kill(); reject(new Error(`${script} in ${ns}: no answer in 60 s ${stderr}`)); } }, 60_000);
     child.stdout?.on('data', (c: Buffer) => {
       buf += c.toString();
       let nl: number;
@@ -298,7 +299,7 @@ export async function startServer(ns: string, name: string, opts: { httpPort?: n
  * close every connection). Returns the bodies in order; a failed fetch gives `<failed: http CODE>`.
  */
 export async function fetchMany(ns: string, url: string, count: number, opts: { timeoutSec?: number } = {}): Promise<string[]> {
-  const t = String(opts.timeoutSec ?? 3);
+  const t = String(opts.timeoutSec ?? 10);
   const urls = Array.from({ length: count }, () => url);
   const r = await execa('ip', ['netns', 'exec', ns, 'curl', '-sg', '--connect-timeout', t, '--max-time', t,
     '-w', '|%{http_code}\\n', ...urls], { reject: false, timeout: (Number(t) + 2) * count * 1000 });
@@ -324,16 +325,18 @@ export interface LongLivedConnection {
   readonly pongs: number;
   /** Why the connection died (ECONNRESET, EOF, TIMEOUT, ...), undefined while it lives. */
   readonly closedWith: string | undefined;
-  /** A fresh round trip: alive when an echo arrives within timeoutMs. */
+  /** A fresh round trip: alive when an echo arrives within timeoutMs (default 5000). */
   check(timeoutMs?: number): Promise<{ alive: boolean; error?: string }>;
   close(): Promise<void>;
 }
 
 /**
  * Open one TCP connection from `ns` to host:port (an echo server, usually through the VIP) and
- * keep sending bytes over it every intervalMs, so a reset or a silent drop is noticed.
+ * keep sending bytes over it every intervalMs (default 250), so a reset or a silent drop is
+ * noticed: closedWith becomes ECONNRESET/EOF, or TIMEOUT when an echo is dropAfterMs (default
+ * 5000) late.
  */
-export async function openConnection(ns: string, host: string, port: number = ECHO_PORT, opts: { intervalMs?: number } = {}): Promise<LongLivedConnection> {
+export async function openConnection(ns: string, host: string, port: number = ECHO_PORT, opts: { intervalMs?: number; dropAfterMs?: number } = {}): Promise<LongLivedConnection> {
   let pongs = 0;
   let closedWith: string | undefined;
   const waiters = new Set<() => void>();
@@ -342,7 +345,8 @@ export async function openConnection(ns: string, host: string, port: number = EC
     if (line.startsWith('closed ')) closedWith = line.slice(7);
     for (const w of waiters) w();
   };
-  const { child, first } = await spawnNode(ns, 'conn.js', [host, String(port), String(opts.intervalMs ?? 250)], onLine);
+  const args = [host, String(port), String(opts.intervalMs ?? 250), String(opts.dropAfterMs ?? 5000)];
+  const { child, first } = await spawnNode(ns, 'conn.js', args, onLine);
   const m = /^connected (\S+) (\d+)$/.exec(first);
   if (!m) { await stopChild(child); throw new Error(`connection from ${ns} to ${host}:${port} failed: ${first}`); }
   return {
@@ -350,7 +354,7 @@ export async function openConnection(ns: string, host: string, port: number = EC
     localPort: Number(m[2]),
     get pongs() { return pongs; },
     get closedWith() { return closedWith; },
-    async check(timeoutMs = 3000) {
+    async check(timeoutMs = 5000) {
       if (closedWith) return { alive: false, error: closedWith };
       const before = pongs;
       return new Promise((resolve) => {
@@ -405,7 +409,7 @@ export interface Scenario {
   /** `count` fetches from the client through the VIP: the names of the servers that answered. */
   fetch(count: number, opts?: { ipv6?: boolean; port?: number }): Promise<string[]>;
   /** A long-lived connection from the client through the VIP to the echo port. */
-  connect(opts?: { ipv6?: boolean; port?: number; intervalMs?: number }): Promise<LongLivedConnection>;
+  connect(opts?: { ipv6?: boolean; port?: number; intervalMs?: number; dropAfterMs?: number }): Promise<LongLivedConnection>;
   /** Stops servers and connections, removes namespaces, bridges and sysctl changes. Not IPVS rules. */
   cleanup(): Promise<void>;
 }
@@ -413,6 +417,13 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** Start the HTTP/echo servers on the real servers (default true). */
   servers?: boolean;
+  /**
+   * Prepare DR/TUN real servers as fixtures (default true): the IPv4 VIP on lo (DR) or tunl0 (TUN,
+   * ipip loaded), arp_ignore=1/arp_announce=2, rp_filter=0 (TUN). false leaves that to the test
+   * (`lbctl realserver prep --netns lbk-rs1`); the DR IPv6 VIP stays on lo either way (IPv6 has no
+   * ARP to tune).
+   */
+  realServerPrep?: boolean;
 }
 
 const DR_SYSCTLS = {
@@ -421,11 +432,13 @@ const DR_SYSCTLS = {
   'net.ipv4.conf.all.arp_announce': 2,
 };
 
-function lanSpec(mode: 'dr' | 'tun'): { spec: LabSpec; addrs: Record<string, [string, string | undefined]>; vip: string; vip6?: string } {
+function lanSpec(mode: 'dr' | 'tun', prep: boolean): { spec: LabSpec; addrs: Record<string, [string, string | undefined]>; vip: string; vip6?: string } {
   const v6 = mode === 'dr';
   const vip = '10.77.0.10';
   const vip6 = v6 ? 'fd77::10' : undefined;
-  const rsPrep: Pick<HostSpec, 'sysctls' | 'ipCommands'> = mode === 'dr'
+  const rsPrep: Pick<HostSpec, 'sysctls' | 'ipCommands'> = !prep
+    ? { ipCommands: v6 ? [['addr', 'add', `${vip6}/128`, 'dev', 'lo']] : [] }
+    : mode === 'dr'
     ? {
       sysctls: DR_SYSCTLS,
       ipCommands: [['addr', 'add', `${vip}/32`, 'dev', 'lo'], ['addr', 'add', `${vip6}/128`, 'dev', 'lo']],
@@ -490,8 +503,9 @@ function natSpec(): { spec: LabSpec; addrs: Record<string, [string, string | und
 /** Build the topology for `mode` and start the real servers. */
 export async function buildScenario(mode: Mode, opts: ScenarioOptions = {}): Promise<Scenario> {
   // tunl0 appears in every namespace once ipip is loaded: load it before the namespaces exist.
-  if (mode === 'tun') await execa('modprobe', ['ipip']);
-  const { spec, addrs, vip, vip6 } = mode === 'nat' ? natSpec() : lanSpec(mode);
+  const prep = opts.realServerPrep !== false;
+  if (mode === 'tun' && prep) await execa('modprobe', ['ipip']);
+  const { spec, addrs, vip, vip6 } = mode === 'nat' ? natSpec() : lanSpec(mode, prep);
   const lab = await createLab(spec);
   const endpoint = (name: string): Endpoint => ({ name, ns: lab.ns[name], addr: addrs[name][0], addr6: addrs[name][1] });
   const servers: RunningServer[] = [];
@@ -533,7 +547,7 @@ export async function buildScenario(mode: Mode, opts: ScenarioOptions = {}): Pro
     url,
     fetch: (count, o = {}) => fetchMany(client.ns, url(o), count),
     connect: async (o = {}) => {
-      const c = await openConnection(client.ns, o.ipv6 ? vip6! : vip, o.port ?? ECHO_PORT, { intervalMs: o.intervalMs });
+      const c = await openConnection(client.ns, o.ipv6 ? vip6! : vip, o.port ?? ECHO_PORT, o);
       conns.push(c);
       return c;
     },
