@@ -41,7 +41,8 @@ export async function checkHaproxyFile(file: string, label = path.basename(file)
     throw new UnavailableError(`${HAPROXY_BIN} not found`, { hint: 'install haproxy (apt-get install haproxy)' });
   }
   const lines = String(r.all ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
-  const clean = (l: string) => l.replace(/^\[(ALERT|WARNING|NOTICE)\]\s*\(\d+\)\s*:\s*/, '').replace(/^config\s*:\s*/, '').split(file).join(label);
+  const clean = (l: string) => l.replace(/^\[(ALERT|WARNING|NOTICE)\]\s*\(\d+\)\s*:\s*/, '').replace(/^config\s*:\s*/, '').split(file).join(label)
+    .replace(/^parsing \[([^\]:]+):(\d+)\]\s*:\s*/, '$1:$2: ');
   const errors = lines.filter((l) => l.startsWith('[ALERT]') && !/Fatal errors found in configuration|Error\(s\) found in configuration file/.test(l)).map(clean);
   const warnings = lines.filter((l) => l.startsWith('[WARNING]')).map(clean);
   const ok = r.exitCode === 0 && errors.length === 0 && /Configuration file is valid/.test(String(r.all));

@@ -29,16 +29,17 @@ export async function checkKeepalivedText(content: string, interfaces: string[],
     const mode = opts.netns ?? 'auto';
     const missing = mode === 'never' ? [] : await missingInterfaces(interfaces);
     if (mode === 'always' || missing.length) {
-      return await withScratchNetns(interfaces, async (ns) => ({ ...(await run(['ip', 'netns', 'exec', ns, KEEPALIVED_BIN], file, opts.label)), netns: ns }));
+      return await withScratchNetns(interfaces, async (ns) => ({ ...(await keepalivedConfigTest(file, opts.label, ['ip', 'netns', 'exec', ns])), netns: ns }));
     }
-    return await run([KEEPALIVED_BIN], file, opts.label);
+    return await keepalivedConfigTest(file, opts.label);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-async function run(prefix: string[], file: string, label = 'keepalived.conf'): Promise<DaemonCheck> {
-  const command = [...prefix, '--config-test', '-f', file];
+/** keepalived --config-test on a file, judged by exit code and output. */
+export async function keepalivedConfigTest(file: string, label = 'keepalived.conf', prefix: string[] = []): Promise<DaemonCheck> {
+  const command = [...prefix, KEEPALIVED_BIN, '--config-test', '-f', file];
   const r = await execa(command[0], command.slice(1), { reject: false, all: true, timeout: 30_000 });
   if ((r as any).code === 'ENOENT') throw new UnavailableError(`${command[0]} not found`, { hint: 'install keepalived (apt-get install keepalived)' });
   const out = String(r.all ?? '');
@@ -46,13 +47,9 @@ async function run(prefix: string[], file: string, label = 'keepalived.conf'): P
     throw new UnavailableError(`cannot run ${KEEPALIVED_BIN}: ${out.trim().split('\n')[0]}`, { hint: 'install keepalived (apt-get install keepalived)' });
   }
   const lines = out.split('\n').map((l) => l.trim()).filter(Boolean)
-    .map((l) => l.replace(new RegExp(`\\(${escapeRe(path.basename(file))}: Line (\\d+)\\)`), `${label}:$1:`).replace(/^\((Line \d+)\)/, `${label} $1:`));
+    .map((l) => l.replace(/^\([^()]*: Line (\d+)\)/, `${label}:$1:`).replace(/^\(Line (\d+)\)/, `${label}:$1:`));
   const errors = lines.filter((l) => BAD_OUTPUT.test(l));
   const ok = r.exitCode === 0 && errors.length === 0;
   if (!ok && errors.length === 0) errors.push(`${label}: keepalived --config-test exited ${r.exitCode}${lines.length ? `: ${lines[lines.length - 1]}` : ''}`);
   return { ok, errors, warnings: lines.filter((l) => !errors.includes(l)), command };
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -16,6 +16,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 
 export const LAB_NET = { lb1: '10.77.0.2', lb2: '10.77.0.3', cl: '10.77.0.50', be1: '10.77.0.11', be2: '10.77.0.12', vip: '10.77.0.100', prefix: 24 } as const;
@@ -238,6 +239,19 @@ export class FailoverLab {
     }
     await fs.rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The CLI as a child process, for host tests: runLbctl (in-process) swaps
+ * process.stdout.write, and node's test runner reports through the test process's stdout,
+ * so a long in-process command can swallow test reports.
+ */
+export async function lbctl(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; json?: any }> {
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'run.js');
+  const r = await execa(process.execPath, [bin, ...args], { reject: false, env: { NO_COLOR: '1' } });
+  let json: any;
+  if (args.includes('--json')) { try { json = JSON.parse(String(r.stdout)); } catch { /* left undefined: the test says so */ } }
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), json };
 }
 
 export function alive(pid: number): boolean {

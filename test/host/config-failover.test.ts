@@ -7,8 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { runLbctl } from '../../src/cli/inprocess.js';
-import { FailoverLab, LAB_NET, labSpec, sleep } from '../../src/keepalived/lab.js';
+import { FailoverLab, LAB_NET, labSpec, lbctl, sleep } from '../../src/keepalived/lab.js';
 
 /** A few requests; the set of (backend, load balancer) pairs that answered. */
 async function probe(lab: FailoverLab, n = 6): Promise<{ bodies: string[]; failures: number }> {
@@ -37,7 +36,7 @@ test('failover: kill haproxy, restart it, stop keepalived; the VIP follows and r
     const spec = path.join(lab.dir, 'lab.yaml');
     await fs.writeFile(spec, labSpec());
     const out = path.join(lab.dir, 'gen');
-    const gen = await runLbctl(['config', 'generate', spec, '--out', out, '--json']);
+    const gen = await lbctl(['config', 'generate', spec, '--out', out, '--json']);
     assert.equal(gen.exitCode, 0, gen.stderr);
     assert.equal(gen.json.files.length, 4);
     const cfg = (node: string, f: string) => path.join(out, node, f);
