@@ -182,3 +182,26 @@ test('timeouts, info and sync daemons', async () => {
   const none = await d.stopDaemon('master').catch((e) => e);
   assert.ok(none instanceof LbctlError && /no master sync daemon/.test(none.message));
 });
+
+test('a reply that arrives before send() completes is still matched (no unhandled rejection)', async () => {
+  const k = new FakeKernel();
+  k.repliesFirst = true;
+  const d = driver(k);
+  let unhandled: unknown;
+  const onUnhandled = (e: unknown) => { unhandled = e; };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await d.startDaemon({ state: 'backup', mcastIfn: 'lo', syncId: 1 });
+    const dup = await d.startDaemon({ state: 'backup', mcastIfn: 'lo', syncId: 1 }).catch((e) => e);
+    assert.ok(dup instanceof RejectedError && dup.errno === 17, String(dup));
+    const t = parseRules('-A -t 10.0.0.1:80 -s rr');
+    await d.apply(toOps(plan({ services: [] }, t)));
+    const again = await d.apply(toOps(plan({ services: [] }, t))).catch((e) => e);
+    assert.ok(again instanceof RejectedError && again.errno === 17);
+    assert.equal(printRules(await d.getTable()), printRules(t));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(unhandled, undefined);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});

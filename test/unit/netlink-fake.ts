@@ -29,6 +29,8 @@ export class FakeKernel implements Transport {
   failAll?: number;
   /** Leave the family unregistered (ENOENT from the controller). */
   noFamily = false;
+  /** Deliver replies before send() resolves (the real socket can do that: the kernel answers inside sendmsg). */
+  repliesFirst = false;
   /** Entries per dump datagram (the kernel fills ~NLMSG_GOODSIZE). */
   dumpChunk = 3;
   writes = 0;
@@ -52,6 +54,7 @@ export class FakeKernel implements Transport {
     const truesize = 1024;
     if (this.queued + truesize > this.capacity) { this.overrun = true; return; }
     this.queued += truesize;
+    if (this.repliesFirst) { this.queued -= truesize; this.recv(d); return; }
     setImmediate(() => { this.queued -= truesize; this.recv(d); });
   }
 
@@ -59,6 +62,7 @@ export class FakeKernel implements Transport {
     const msgs = parseMessages(datagram);
     this.sent.push(msgs);
     for (const m of msgs) this.handle(m);
+    if (this.repliesFirst) await new Promise((r) => setTimeout(r, 5));
     if (this.overrun) {
       this.overrun = false;
       setImmediate(() => this.errFn(Object.assign(new Error('recvmsg: No buffer space available'), { code: 'ENOBUFS', errno: 105 })));
@@ -112,7 +116,7 @@ export class FakeKernel implements Transport {
       case IpvsCmd.SET_SERVICE: if (!cur) errno = 3; else cur.attrs = { ...sv }; break;
       case IpvsCmd.DEL_SERVICE: if (!cur) errno = 3; else this.services.delete(cur.id); break;
       case IpvsCmd.NEW_DEST: if (!cur) errno = 3; else if (cur.dests.has(destId(dv!))) errno = 17; else cur.dests.set(destId(dv!), { ...dv, activeConns: 0, inactConns: 0, persistConns: 0 }); break;
-      case IpvsCmd.SET_DEST: if (!cur) errno = 3; else if (!cur.dests.has(destId(dv!))) errno = 2; else cur.dests.set(destId(dv!), { ...cur.dests.get(destId(dv!)), ...dv }); break;
+      case IpvsCmd.SET_DEST: if (!cur) errno = 3; else if (!cur.dests.has(destId(dv!))) errno = 2; else Object.assign(cur.dests.get(destId(dv!))!, dv); break;
       case IpvsCmd.DEL_DEST: if (!cur) errno = 3; else if (!cur.dests.delete(destId(dv!))) errno = 2; break;
       case IpvsCmd.FLUSH: this.services.clear(); break;
       case IpvsCmd.ZERO: if (sv && !cur) errno = 3; break;

@@ -143,12 +143,11 @@ export class NlConnection {
       this.register(seq, Boolean(opts.dump), (err, msgs) => (err ? reject(err) : resolve(msgs)));
     });
     const datagram = encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags, seq, pid: this.transport.port, attrs: m.attrs });
-    try {
-      await this.transport.send(datagram);
-    } catch (e) {
-      this.finish(seq, e as Error);
-    }
-    return this.withTimeout(reply, [seq], `request ${m.cmd}`);
+    // The kernel handles the request inside sendmsg, so the reply can settle before send()
+    // does: wait on both together, never leaving `reply` without a handler.
+    const sent = this.transport.send(datagram).catch((e: Error) => this.finish(seq, e));
+    const [, msgs] = await this.withTimeout(Promise.all([sent, reply]), [seq], `request ${m.cmd}`);
+    return msgs;
   }
 
   /**
@@ -177,12 +176,8 @@ export class NlConnection {
         }));
         datagrams.push(encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: this.transport.port, attrs: m.attrs }));
       });
-      try {
-        await this.transport.send(Buffer.concat(datagrams));
-      } catch (e) {
-        for (const s of seqs) this.finish(s, e as Error);
-      }
-      await this.withTimeout(Promise.all(acks), seqs, `a batch of ${slice.length} change(s)`);
+      const sent = this.transport.send(Buffer.concat(datagrams)).catch((e: Error) => { for (const s of seqs) this.finish(s, e); });
+      await this.withTimeout(Promise.all([sent, ...acks]), seqs, `a batch of ${slice.length} change(s)`);
       onWindow?.(Math.min(start + win, msgs.length));
       const bad = errnos.findIndex((e) => e !== 0);
       if (bad >= 0) return { index: start + bad, errno: errnos[bad] };
