@@ -91,9 +91,9 @@ function expandInstance(spec: ClusterSpec, inst: InstanceSpec, node: NodeSpec, s
   const role = instanceRoles(spec, inst).get(node.name)!;
   const preempt = inst.preempt !== false;
   const iface = inst.interface ?? node.interface;
-  // nopreempt only works when every node starts as BACKUP, and vrrp_strict refuses MASTER
-  // for a non-owner (priority < 255): the election still picks the highest priority.
-  const startBackup = !preempt || spec.vrrp?.global_defs?.vrrp_strict === true;
+  // nopreempt and preempt_delay only work when every node starts as BACKUP, and vrrp_strict
+  // refuses MASTER for a non-owner (priority < 255): the election still picks the highest.
+  const startBackup = !preempt || inst.preempt_delay !== undefined || spec.vrrp?.global_defs?.vrrp_strict === true;
   return {
     name: inst.name,
     state: startBackup ? 'BACKUP' : role.state,
