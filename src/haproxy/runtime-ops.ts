@@ -1,6 +1,6 @@
 import { NotFoundError, PermissionError, RejectedError, TimeoutError, UsageError } from '../cli/errors.js';
 import {
-  OneShotChannel, RuntimeSession, checkAnswer, expectEmpty, expectShape, formatAddress, resolveSocket,
+  OneShotChannel, RuntimeSession, checkAnswer, expectEmpty, formatAddress, notHaproxy, resolveSocket,
   type RuntimeAddress, type RuntimeChannel,
 } from './runtime.js';
 import {
@@ -15,14 +15,21 @@ import {
 
 export interface ConnectOptions { socket?: string; timeoutMs?: number }
 
+/** Send a read command and parse its answer; an unparsable answer means the peer is not haproxy. */
+async function read<T>(ch: RuntimeChannel, command: string, parse: (text: string) => T): Promise<T> {
+  const answer = checkAnswer(ch.address, command, await ch.send(command));
+  try { return parse(answer); } catch { throw notHaproxy(ch.address, answer, command); }
+}
+
 /** Identify the peer: `show info` must come from haproxy. */
 export async function identify(ch: RuntimeChannel): Promise<{ info: InfoRecord; version: HaproxyVersion; capabilities: RuntimeCapabilities }> {
-  const answer = checkAnswer(ch.address, 'show info', await ch.send('show info'));
-  let info: InfoRecord | undefined;
-  try { info = parseShowInfo(answer); } catch { /* reported below */ }
-  expectShape(ch.address, 'show info', answer, Boolean(info && /haproxy/i.test(String(info.Name))));
-  const version = parseVersion(String(info!.Version));
-  return { info: info!, version, capabilities: capabilitiesOf(version) };
+  const info = await read(ch, 'show info', (text) => {
+    const parsed = parseShowInfo(text);
+    if (!/haproxy/i.test(String(parsed.Name))) throw new Error('not haproxy');
+    return parsed;
+  });
+  const version = parseVersion(String(info.Version));
+  return { info, version, capabilities: capabilitiesOf(version) };
 }
 
 async function oneShot(opts: ConnectOptions): Promise<RuntimeChannel> {
@@ -30,21 +37,9 @@ async function oneShot(opts: ConnectOptions): Promise<RuntimeChannel> {
   return new OneShotChannel(address, opts.timeoutMs);
 }
 
-async function readStat(ch: RuntimeChannel, filter = ''): Promise<StatRow[]> {
-  const command = `show stat${filter}`;
-  const answer = checkAnswer(ch.address, command, await ch.send(command));
-  try { return parseShowStat(answer); } catch { expectShape(ch.address, command, answer, false); throw new Error('unreachable'); }
-}
-
-async function readServers(ch: RuntimeChannel): Promise<ServerState[]> {
-  const answer = checkAnswer(ch.address, 'show servers state', await ch.send('show servers state'));
-  try { return parseServersState(answer); } catch { expectShape(ch.address, 'show servers state', answer, false); throw new Error('unreachable'); }
-}
-
-async function readBackends(ch: RuntimeChannel): Promise<string[]> {
-  const answer = checkAnswer(ch.address, 'show backend', await ch.send('show backend'));
-  try { return parseShowBackend(answer); } catch { expectShape(ch.address, 'show backend', answer, false); throw new Error('unreachable'); }
-}
+const readStat = (ch: RuntimeChannel, filter = '') => read(ch, `show stat${filter}`, parseShowStat);
+const readServers = (ch: RuntimeChannel) => read(ch, 'show servers state', parseServersState);
+const readBackends = (ch: RuntimeChannel) => read(ch, 'show backend', parseShowBackend);
 
 // ---------------------------------------------------------------- read-only commands
 
@@ -255,7 +250,7 @@ export interface ServerStateOptions extends ConnectOptions, TargetSpec {
   wait?: boolean;
   waitTimeoutMs?: number;
   pollMs?: number;
-  onProgress?: (sessions: number, elapsedMs: number) => void;
+  onProgress?: (sessions: number, elapsedMs: number, servers: string[]) => void;
 }
 
 export async function setServerState(opts: ServerStateOptions): Promise<ServerStateResult> {
@@ -306,7 +301,7 @@ async function waitForNoSessions(session: RuntimeSession, targets: ServerState[]
       for (const r of rows) if (targets.some((t) => t.backendId === id && t.server === r.svname)) sessions += r.scur ?? 0;
     }
     const elapsed = Date.now() - started;
-    opts.onProgress?.(sessions, elapsed);
+    opts.onProgress?.(sessions, elapsed, targets.map((t) => `${t.backend}/${t.server}`));
     if (sessions === 0) return { waitedSeconds: Math.round(elapsed / 100) / 10, sessions };
     if (elapsed >= timeoutMs) {
       const names = targets.map((t) => `${t.backend}/${t.server}`).join(', ');

@@ -138,7 +138,8 @@ export function excerpt(text: string): string {
   return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
 }
 
-function notHaproxy(address: RuntimeAddress, answer: string, command: string): UnavailableError {
+/** "<socket> answered <excerpt> to <command>: not the HAProxy runtime API". */
+export function notHaproxy(address: RuntimeAddress, answer: string, command: string): UnavailableError {
   const what = answer.trim() ? `answered "${excerpt(answer)}"` : 'answered nothing';
   return new UnavailableError(`${formatAddress(address)} ${what} to "${command}": not the HAProxy runtime API`, { code: 'ENOTHAPROXY', hint: 'point --socket at haproxy\'s "stats socket"' });
 }
@@ -296,7 +297,3 @@ export function expectEmpty(address: RuntimeAddress, command: string, answer: st
 
 function fail(e: Error): never { throw e; }
 
-/** Throw "not haproxy" unless the answer passes the check. */
-export function expectShape(address: RuntimeAddress, command: string, answer: string, ok: boolean): void {
-  if (!ok) throw notHaproxy(address, answer, command);
-}

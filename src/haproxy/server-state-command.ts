@@ -33,7 +33,7 @@ export abstract class ServerStateCommand extends HaproxyRuntimeCommand {
       socket: f.socket, timeoutMs: f['socket-timeout'], action: ctor.action,
       refs: argv as string[], allIn: f['all-in'], except: f.except,
       wait: f.wait, waitTimeoutMs: f.timeout ? parseDuration(f.timeout) : undefined,
-      onProgress: (sessions, ms) => progress.update(`draining: ${sessions} session(s) left, ${(ms / 1000).toFixed(1)}s`),
+      onProgress: (sessions, ms, names) => progress.update(`draining ${names.length > 2 ? `${names.length} servers` : names.join(', ')}: ${sessions} session(s) left, ${(ms / 1000).toFixed(1)}s`),
     }).finally(() => progress.done());
     this.human(renderServerState(result));
     return result;
