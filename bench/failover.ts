@@ -27,15 +27,6 @@ function arg(name: string, dflt: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 
-async function waitVia(lab: FailoverLab, addr: string, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    const r = await lab.request('/', 1);
-    if (r.ok && r.body.endsWith(`via ${addr}`)) return;
-    await sleep(100);
-  }
-  throw new Error(`no answer via ${addr}`);
-}
 
 async function scenario(label: string, specText: string, runs: number): Promise<Run[]> {
   const lab = await FailoverLab.create();
@@ -53,7 +44,7 @@ async function scenario(label: string, specText: string, runs: number): Promise<
     await lab.startKeepalived('lb2', cfg('lb2', 'keepalived.conf'));
     for (let i = 0; i < runs; i++) {
       await lab.waitVip('lb1', 20_000);
-      await waitVia(lab, LAB_NET.lb1);
+      await lab.waitAnsweredVia(LAB_NET.lb1, 15_000);
       // A random phase against keepalived's 1 s check interval, like a real crash.
       await sleep(300 + Math.floor(Math.random() * 1000));
       const client = lab.startClient(20, 300);

@@ -199,6 +199,17 @@ export class FailoverLab {
     return { ok: r.exitCode === 0, body: String(r.stdout).trim() };
   }
 
+  /** Wait until a request through the VIP is answered via the load balancer at `lbAddr`. */
+  async waitAnsweredVia(lbAddr: string, timeoutMs = 10_000): Promise<void> {
+    const start = Date.now();
+    while (Date.now() - start < timeoutMs) {
+      const r = await this.request('/', 1);
+      if (r.ok && r.body.endsWith(`via ${lbAddr}`)) return;
+      await sleep(100);
+    }
+    throw new Error(`no request answered via ${lbAddr} within ${timeoutMs} ms`);
+  }
+
   /** Start a client loop; returns the samples array (filled live) and a stop function. */
   startClient(everyMs = 50, timeoutMs = 400): { samples: ClientSample[]; stop: () => Promise<void> } {
     const samples: ClientSample[] = [];

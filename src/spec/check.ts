@@ -4,13 +4,11 @@
  * checkError() turns a report into the one error and exit code the command ends with:
  * spec findings are InvalidInput (3), daemon and pair findings CheckFailed (9).
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { CheckFailedError, InputError, NotFoundError, type LbctlError } from '../cli/errors.js';
 import { checkHaproxyText } from '../haproxy/config-check.js';
 import { checkKeepalivedText, type NetnsMode } from '../keepalived/config-check.js';
 import { keepalivedInterfaces } from '../keepalived/config.js';
-import { findingLine, parseSpec } from './load.js';
+import { findingLine, readSpec } from './load.js';
 import { checkSpec, comparePair } from './pair-check.js';
 import { renderNodes, type DaemonFile, type NodeFiles } from './generate.js';
 
@@ -30,18 +28,11 @@ export interface CheckReport {
 }
 
 export async function checkCluster(file: string, opts: { netns?: NetnsMode; daemons?: boolean; node?: string } = {}): Promise<CheckReport> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e: any) {
-    if (e.code === 'ENOENT') throw new NotFoundError(`spec file ${file} does not exist`, { where: file, hint: 'give the path of a cluster spec YAML file' });
-    throw e;
-  }
-  const shown = path.relative(process.cwd(), file) || file;
-  const parsed = parseSpec(text, shown);
+  const parsed = await readSpec(file);
+  const shown = parsed.file;
   const report: CheckReport = { spec: shown, ok: false, nodes: [], findings: [], files: [] };
   if (!parsed.spec) {
-    report.findings = parsed.findings.map((f) => ({ kind: f.path === 'YAML' ? 'schema' : 'schema', line: findingLine(f), where: f.where, path: f.path, message: f.message, hint: f.hint }));
+    report.findings = parsed.findings.map((f) => ({ kind: 'schema', line: findingLine(f), where: f.where, path: f.path, message: f.message, hint: f.hint }));
     return report;
   }
   const spec = parsed.spec;

@@ -3,6 +3,7 @@
  * memory; generateFiles writes DIR/<node>/{haproxy.cfg,keepalived.conf}. Nothing is written
  * unless the whole spec is valid.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../cli/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -69,6 +70,5 @@ export async function generateFiles(file: string, opts: { node?: string; out: st
 }
 
 async function exists(p: string): Promise<boolean> {
-  const { promises: fs } = await import('node:fs');
   return fs.access(p).then(() => true, () => false);
 }

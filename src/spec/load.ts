@@ -104,8 +104,8 @@ export function parseSpec(text: string, file: string): ParsedSpec {
   return { file, locator, findings };
 }
 
-/** Read and validate a spec file; throws NotFoundError/InputError (the first finding) on failure. */
-export async function loadSpec(file: string): Promise<{ spec: ClusterSpec; locator: SpecLocator; text: string }> {
+/** Read and parse a spec file (NotFoundError when absent); findings are returned, not thrown. */
+export async function readSpec(file: string): Promise<ParsedSpec & { text: string }> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -113,9 +113,14 @@ export async function loadSpec(file: string): Promise<{ spec: ClusterSpec; locat
     if (e.code === 'ENOENT') throw new NotFoundError(`spec file ${file} does not exist`, { where: file, hint: 'give the path of a cluster spec YAML file' });
     throw e;
   }
-  const parsed = parseSpec(text, path.relative(process.cwd(), file) || file);
-  if (!parsed.spec) throw findingsError(parsed.findings);
-  return { spec: parsed.spec, locator: parsed.locator, text };
+  return { ...parseSpec(text, path.relative(process.cwd(), file) || file), text };
+}
+
+/** Read and validate a spec file; throws NotFoundError/InputError (the first finding) on failure. */
+export async function loadSpec(file: string): Promise<{ spec: ClusterSpec; locator: SpecLocator; text: string }> {
+  const { spec, locator, text, findings } = await readSpec(file);
+  if (!spec) throw findingsError(findings);
+  return { spec, locator, text };
 }
 
 /** One InputError for a list of findings: the first, and how many more there are. */

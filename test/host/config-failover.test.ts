@@ -20,15 +20,6 @@ async function probe(lab: FailoverLab, n = 6): Promise<{ bodies: string[]; failu
   return { bodies, failures };
 }
 
-async function waitRequestsVia(lab: FailoverLab, lbAddr: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    const r = await lab.request('/', 1);
-    if (r.ok && r.body.endsWith(`via ${lbAddr}`)) return;
-    await sleep(100);
-  }
-  throw new Error(`no request answered via ${lbAddr} within ${timeoutMs} ms`);
-}
 
 test('failover: kill haproxy, restart it, stop keepalived; the VIP follows and requests succeed', { timeout: 90_000 }, async () => {
   const lab = await FailoverLab.create();
@@ -49,7 +40,7 @@ test('failover: kill haproxy, restart it, stop keepalived; the VIP follows and r
 
     // 1. lb1 is MASTER; the client reaches both backends through the VIP, via lb1.
     await lab.waitVip('lb1');
-    await waitRequestsVia(lab, LAB_NET.lb1);
+    await lab.waitAnsweredVia(LAB_NET.lb1);
     const p1 = await probe(lab);
     assert.equal(p1.failures, 0);
     assert.deepEqual(new Set(p1.bodies), new Set([`be1 via ${LAB_NET.lb1}`, `be2 via ${LAB_NET.lb1}`]));
@@ -59,7 +50,7 @@ test('failover: kill haproxy, restart it, stop keepalived; the VIP follows and r
     const moved = await lab.waitVip('lb2');
     assert.equal(await lab.hasVip('lb1'), false);
     assert.equal(await lab.hasVip('lb2'), true);
-    await waitRequestsVia(lab, LAB_NET.lb2);
+    await lab.waitAnsweredVia(LAB_NET.lb2);
     const p2 = await probe(lab);
     assert.equal(p2.failures, 0);
     assert.deepEqual(new Set(p2.bodies), new Set([`be1 via ${LAB_NET.lb2}`, `be2 via ${LAB_NET.lb2}`]));
@@ -68,13 +59,13 @@ test('failover: kill haproxy, restart it, stop keepalived; the VIP follows and r
     // 3. Restart haproxy on lb1: the check rises again and lb1 preempts the VIP back.
     await lab.startHaproxy('lb1', cfg('lb1', 'haproxy.cfg'));
     await lab.waitVip('lb1');
-    await waitRequestsVia(lab, LAB_NET.lb1);
+    await lab.waitAnsweredVia(LAB_NET.lb1);
     assert.equal((await probe(lab, 4)).failures, 0);
 
     // 4. Stop keepalived on the MASTER: same again.
     await lab.stopKeepalived('lb1');
     await lab.waitVip('lb2');
-    await waitRequestsVia(lab, LAB_NET.lb2);
+    await lab.waitAnsweredVia(LAB_NET.lb2);
     const p4 = await probe(lab);
     assert.equal(p4.failures, 0);
     assert.ok(p4.bodies.every((b) => b.endsWith(`via ${LAB_NET.lb2}`)));
