@@ -1,17 +1,21 @@
 // Proves the kernel lab itself, with raw ipvsadm (no lbctl): for NAT, DR and TUN a client
 // fetches through the VIP and both real servers answer in round-robin order, the kernel's
 // counters move, and the long-lived connection helper notices when its server goes away.
-import { test } from 'node:test';
+// One scenario per mode (building one costs seconds under TCG); the IPVS table is emptied after
+// each test.
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { buildScenario, clearIpvs, labSkipReason, waitFor, type Mode, type Scenario } from './lib/topology.js';
 
 const skip = labSkipReason();
 
+type Counters = Map<string, { conns: number; inPkts: number; outPkts: number }>;
+
 /** Per-real-server counters from `ipvsadm -Ln --stats --exact -t SERVICE`. */
-async function stats(proto: '-t', service: string): Promise<Map<string, { conns: number; inPkts: number; outPkts: number }>> {
-  const { stdout } = await execa('ipvsadm', ['-Ln', '--stats', '--exact', proto, service]);
-  const out = new Map<string, { conns: number; inPkts: number; outPkts: number }>();
+async function stats(service: string): Promise<Counters> {
+  const { stdout } = await execa('ipvsadm', ['-Ln', '--stats', '--exact', '-t', service]);
+  const out: Counters = new Map();
   for (const line of stdout.split('\n')) {
     const m = /^\s+->\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
     if (m) out.set(m[1], { conns: Number(m[2]), inPkts: Number(m[3]), outPkts: Number(m[4]) });
@@ -25,63 +29,63 @@ function assertRoundRobin(names: string[]): void {
   for (let i = 1; i < names.length; i++) assert.notEqual(names[i], names[i - 1], `alternates: ${names.join(',')}`);
 }
 
-async function roundRobin(s: Scenario, ipv6: boolean): Promise<void> {
-  const vip = ipv6 ? `[${s.vip6}]` : s.vip;
-  const service = `${vip}:${s.port}`;
-  await execa('ipvsadm', ['-A', '-t', service, '-s', 'rr']);
-  for (const rs of s.realServers) {
-    const addr = ipv6 ? `[${rs.addr6}]` : rs.addr;
-    await execa('ipvsadm', ['-a', '-t', service, '-r', `${addr}:${s.port}`, s.forward]);
-  }
-  const names = await s.fetch(4, { ipv6 });
-  assertRoundRobin(names);
-
-  // Counters reach ipvsadm with the estimator's delay: wait until all four connections show.
-  let counters = await stats('-t', service);
-  await waitFor(async () => {
-    counters = await stats('-t', service);
-    return [...counters.values()].reduce((n, c) => n + c.conns, 0) >= 4;
-  });
-  assert.equal(counters.size, 2, `two real servers in ipvsadm -Ln --stats:\n${[...counters.keys()]}`);
-  for (const [rs, c] of counters) {
-    assert.equal(c.conns, 2, `${rs}: 2 connections`);
-    assert.ok(c.inPkts > 0, `${rs}: packets in`);
-    // Only NAT's replies pass the director; DR and TUN servers answer the client directly.
-    if (s.mode === 'nat') assert.ok(c.outPkts > 0, `${rs}: packets out`);
-    else assert.equal(c.outPkts, 0, `${rs}: no packets out`);
-  }
-  await clearIpvs();
+/** rr service on VIP:80 with both real servers, by raw ipvsadm (one -R batch); returns the service. */
+async function addService(s: Scenario, ipv6: boolean): Promise<string> {
+  const service = `${ipv6 ? `[${s.vip6}]` : s.vip}:${s.port}`;
+  const rules = [`-A -t ${service} -s rr`];
+  for (const rs of s.realServers) rules.push(`-a -t ${service} -r ${ipv6 ? `[${rs.addr6}]` : rs.addr}:${s.port} ${s.forward}`);
+  await execa('ipvsadm', ['-R'], { input: `${rules.join('\n')}\n` });
+  return service;
 }
 
 for (const mode of ['dr', 'nat', 'tun'] as Mode[]) {
-  test(`lab smoke: ${mode}: round robin through the VIP, counters move`, { skip }, async () => {
-    const s = await buildScenario(mode);
-    try {
-      await roundRobin(s, false);
-      if (s.vip6) await roundRobin(s, true);
-    } finally {
-      await clearIpvs();
-      await s.cleanup();
+  describe(`lab smoke: ${mode}`, { skip }, () => {
+    let s: Scenario;
+    before(async () => { s = await buildScenario(mode); });
+    after(async () => { await clearIpvs(); await s?.cleanup(); });
+    afterEach(() => clearIpvs());
+
+    it('balances round robin through the VIP and the counters move', async () => {
+      const service = await addService(s, false);
+      assertRoundRobin(await s.fetch(4));
+      // Counters reach ipvsadm with the estimator's delay: wait until all four connections show.
+      let counters = await stats(service);
+      await waitFor(async () => {
+        counters = await stats(service);
+        return [...counters.values()].reduce((n, c) => n + c.conns, 0) >= 4;
+      });
+      assert.equal(counters.size, 2, `two real servers in ipvsadm -Ln --stats: ${[...counters.keys()]}`);
+      for (const [rs, c] of counters) {
+        assert.equal(c.conns, 2, `${rs}: 2 connections`);
+        assert.ok(c.inPkts > 0, `${rs}: packets in`);
+        // Only NAT's replies pass the director; DR and TUN servers answer the client directly.
+        if (mode === 'nat') assert.ok(c.outPkts > 0, `${rs}: packets out`);
+        else assert.equal(c.outPkts, 0, `${rs}: no packets out`);
+      }
+    });
+
+    if (mode !== 'tun') {
+      it('balances round robin through the IPv6 VIP', async () => {
+        await addService(s, true);
+        assertRoundRobin(await s.fetch(4, { ipv6: true }));
+      });
+    }
+
+    if (mode === 'nat') {
+      it('keeps a long-lived connection through the VIP, which dies with its server', async () => {
+        const service = `${s.vip}:${s.echoPort}`;
+        await execa('ipvsadm', ['-A', '-t', service, '-s', 'rr']);
+        await execa('ipvsadm', ['-a', '-t', service, '-r', `${s.rs1.addr}:${s.echoPort}`, '-m']);
+        const conn = await s.connect();
+        assert.deepEqual(await conn.check(), { alive: true });
+        const esc = (a: string) => a.replace(/\./g, '\\.');
+        const { stdout } = await execa('ipvsadm', ['-Lnc']);
+        assert.match(stdout, new RegExp(`${esc(s.client.addr)}:${conn.localPort}\\s+${esc(s.vip)}:${s.echoPort}\\s+${esc(s.rs1.addr)}:${s.echoPort}`));
+        await s.servers[0].stop();
+        const gone = await conn.check();
+        assert.equal(gone.alive, false);
+        assert.ok(['EOF', 'ECONNRESET'].includes(gone.error ?? ''), `closed by the server: ${gone.error}`);
+      });
     }
   });
 }
-
-test('lab smoke: a long-lived connection through the VIP lives, and dies with its server', { skip }, async () => {
-  const s = await buildScenario('nat');
-  try {
-    const service = `${s.vip}:${s.echoPort}`;
-    await execa('ipvsadm', ['-A', '-t', service, '-s', 'rr']);
-    await execa('ipvsadm', ['-a', '-t', service, '-r', `${s.rs1.addr}:${s.echoPort}`, '-m']);
-    const conn = await s.connect();
-    assert.deepEqual(await conn.check(), { alive: true });
-    const { stdout } = await execa('ipvsadm', ['-Lnc']);
-    assert.match(stdout, new RegExp(`${s.client.addr}:${conn.localPort}\\s+${s.vip.replace(/\./g, '\\.')}:${s.echoPort}\\s+${s.rs1.addr.replace(/\./g, '\\.')}:${s.echoPort}`));
-    await s.servers[0].stop();
-    const after = await conn.check();
-    assert.equal(after.alive, false);
-    assert.ok(['EOF', 'ECONNRESET'].includes(after.error ?? ''), `closed by the server: ${after.error}`);
-  } finally {
-    await clearIpvs();
-    await s.cleanup();
-  }
-});

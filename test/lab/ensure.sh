@@ -23,7 +23,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || need_deps=1
 if [ $need_deps = 1 ]; then bash "$HERE/../deps.sh"; fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
-mkdir -p "$LAB"
+mkdir -p "$LAB" 2>/dev/null && [ -w "$LAB" ] || die "cannot write the lab cache $LAB: run as root or set LBCTL_LAB_DIR"
 exec 8>"$LAB/.build.lock"
 flock 8 # concurrent test runs share one cache: the first builds, the others wait
 

@@ -10,7 +10,8 @@
 # absolute path; everything else the guest writes is discarded at power-off.
 # LBCTL_*, DEBUG and CI pass through into the guest, which also sets LBCTL_IN_LAB=1.
 # LBCTL_LAB_DIR: the cache (test/lab/ensure.sh); LBCTL_LAB_MEM, LBCTL_LAB_CPUS, LBCTL_LAB_TIMEOUT:
-# defaults of --mem, --cpus, --timeout; LBCTL_LAB_DEBUG=1: show kernel messages.
+# defaults of --mem, --cpus, --timeout; LBCTL_LAB_DEBUG=1: show kernel messages;
+# LBCTL_LAB_ACCEL=kvm: use KVM instead of TCG where it works.
 #
 # Exit status: CMD's, or 124 if the lab timed out (LBCTL_LAB_TIMEOUT, default 1800 s), or 125 if
 # the guest died before CMD reported one. A summary line with boot and run times goes to stderr.
@@ -86,8 +87,12 @@ verbosity="quiet loglevel=0"
 append="console=ttyS0 $verbosity panic=-1 8250.nr_uarts=1 mitigations=off no_timer_check"
 append+=" i8042.noaux i8042.nokbd i8042.nopnp lbctl.job=$job"
 start=$(date +%s.%N)
+# TCG by default: on these machines a KVM guest hangs at boot and -cpu host fails on an MSR.
+# Where KVM works, LBCTL_LAB_ACCEL=kvm is several times faster.
+accel=(-accel tcg,thread=multi -cpu max)
+[ "${LBCTL_LAB_ACCEL:-tcg}" = kvm ] && accel=(-accel kvm -cpu host)
 timeout -k 10 "$limit" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" "${firmware[@]}" \
+  "${accel[@]}" -smp "$cpus" -m "$mem" "${firmware[@]}" \
   -nodefaults -no-user-config -display none -no-reboot \
   -serial stdio -monitor none \
   -kernel "$LAB_KERNEL" -initrd "$LAB_INITRD" -append "$append" \
