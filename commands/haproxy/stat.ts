@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { HaproxyRuntimeCommand } from '../../src/haproxy/runtime-command.js';
 import { haproxyStat, type StatResult } from '../../src/haproxy/runtime-ops.js';
+import { renderStat } from '../../src/haproxy/runtime-view.js';
 
 export default class HaproxyStat extends HaproxyRuntimeCommand {
   static summary = 'Frontends, backends and servers with status, sessions and traffic (runtime "show stat").';
@@ -12,8 +13,7 @@ export default class HaproxyStat extends HaproxyRuntimeCommand {
   async run(): Promise<StatResult> {
     const { flags } = await this.parse(HaproxyStat);
     const result = await haproxyStat({ socket: flags.socket, timeoutMs: flags['socket-timeout'], backend: flags.backend, type: flags.type as 'frontend' | 'backend' | 'server' | undefined });
-    // The table code (cli-table3) is only loaded when a human will read it.
-    if (!this.jsonEnabled()) this.human((await import('../../src/haproxy/runtime-view.js')).renderStat(result));
+    if (!this.jsonEnabled()) this.human(renderStat(result));
     return result;
   }
 }
