@@ -205,3 +205,15 @@ test('a reply that arrives before send() completes is still matched (no unhandle
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test('concurrent reads on one socket are serialized (the kernel allows one dump at a time)', async () => {
+  const k = new FakeKernel();
+  k.dumpChunk = 1;
+  const d = driver(k);
+  const desired = parseRules(bigRules(5, 4));
+  await d.apply(toOps(plan({ services: [] }, desired)));
+  const [a, b, c] = await Promise.all([d.getTable(), d.getDestinations(desired.services[1]), d.getDaemons()]);
+  assert.equal(printRules(a), printRules(desired));
+  assert.equal(b.length, 4);
+  assert.deepEqual(c, []);
+});

@@ -38,6 +38,7 @@ export class FakeKernel implements Transport {
   private recv: (d: Buffer) => void = () => {};
   private errFn: (e: Error & { code?: string }) => void = () => {};
   private overrun = false;
+  private dumping = false;
 
   constructor(opts: { rcvbufBytes?: number } = {}) {
     this.recvBufferSize = opts.rcvbufBytes ?? 425984;
@@ -50,12 +51,12 @@ export class FakeKernel implements Transport {
   close() {}
 
   /** Replies are queued (accounted against the buffer) synchronously, delivered later, like the kernel. */
-  private reply(d: Buffer) {
+  private reply(d: Buffer, delivered?: () => void) {
     const truesize = 1024;
     if (this.queued + truesize > this.capacity) { this.overrun = true; return; }
     this.queued += truesize;
-    if (this.repliesFirst) { this.queued -= truesize; this.recv(d); return; }
-    setImmediate(() => { this.queued -= truesize; this.recv(d); });
+    const deliver = () => { this.queued -= truesize; delivered?.(); this.recv(d); };
+    if (this.repliesFirst) deliver(); else setImmediate(deliver);
   }
 
   async send(datagram: Buffer): Promise<void> {
@@ -85,6 +86,9 @@ export class FakeKernel implements Transport {
     const svcId = (v: AttrValues) => JSON.stringify([v.af, v.fwmark ?? 0, v.protocol ?? 0, (v.addr as Buffer | undefined)?.toString('hex') ?? '', v.port ?? 0]);
     const destId = (v: AttrValues) => `${(v.addr as Buffer).toString('hex')}:${v.port}`;
     if (m.flags & NLM_F_DUMP) {
+      // One dump per socket: the kernel answers EBUSY until the previous one's DONE is read.
+      if (this.dumping) return this.ack(m, 16);
+      this.dumping = true;
       let rows: AttrValues[] = [];
       if (g.cmd === IpvsCmd.GET_SERVICE) rows = [...this.services.values()].map((s) => ({ service: s.attrs }));
       else if (g.cmd === IpvsCmd.GET_DEST) {
@@ -94,7 +98,7 @@ export class FakeKernel implements Transport {
       for (let i = 0; i < rows.length; i += this.dumpChunk) {
         this.reply(Buffer.concat(rows.slice(i, i + this.dumpChunk).map((r) => encodeReply({ type: FAKE_FAMILY, flags: NLM_F_MULTI, seq: m.seq, cmd: g.cmd, attrs: encodeAttrs('cmd', r) }))));
       }
-      this.reply(encodeReply({ type: FAKE_FAMILY, flags: NLM_F_MULTI, seq: m.seq, done: true }));
+      this.reply(encodeReply({ type: FAKE_FAMILY, flags: NLM_F_MULTI, seq: m.seq, done: true }), () => { this.dumping = false; });
       return;
     }
     if (g.cmd === IpvsCmd.GET_INFO) {

@@ -58,6 +58,8 @@ export class NlConnection {
   private seq: number;
   private readonly pending = new Map<number, Pending>();
   private broken: Error | undefined;
+  /** The kernel runs one dump per socket at a time (EBUSY otherwise): later dumps queue here. */
+  private dumpChain: Promise<unknown> = Promise.resolve();
 
   constructor(readonly transport: Transport) {
     // Random start, so replies meant for an earlier process on a reused port never match.
@@ -136,6 +138,16 @@ export class NlConnection {
    * rejects with KernelErrno.
    */
   async request(m: BatchMessage, opts: { dump?: boolean } = {}): Promise<NlMsg[]> {
+    if (opts.dump) {
+      const run = this.dumpChain.then(() => this.send1(m, true));
+      this.dumpChain = run.catch(() => undefined);
+      return run;
+    }
+    return this.send1(m, false);
+  }
+
+  private async send1(m: BatchMessage, dump: boolean): Promise<NlMsg[]> {
+    const opts = { dump };
     if (this.broken) throw this.broken;
     const seq = this.nextSeq();
     const flags = NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK);
