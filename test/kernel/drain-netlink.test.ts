@@ -68,7 +68,7 @@ test('drain: no reset, no new connections to the draining server, deleted once t
       await c.close();
     }
     assert.equal((await connEntries(busy.address, busy.port)).length, before, 'no new connection scheduled to the draining server');
-    assert.ok((await connEntries(other.address, other.port)).length >= 4, "the other server took them');
+    assert.ok((await connEntries(other.address, other.port)).length >= 4, 'the other server took them');
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(settled, false, 'not deleted while its connection is open');
     assert.ok((await ipvsadm('-Sn')).includes(`${busy.address}:${busy.port}`));
