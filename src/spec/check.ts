@@ -4,7 +4,8 @@
  * checkError() turns a report into the one error and exit code the command ends with:
  * spec findings are InvalidInput (3), daemon and pair findings CheckFailed (9).
  */
-import { CheckFailedError, InputError, NotFoundError, type LbctlError } from '../cli/errors.js';
+import { NotFoundError, type LbctlError } from '../cli/errors.js';
+import { CheckFindingsError, SpecFindingsError } from './errors.js';
 import { checkHaproxyText } from '../haproxy/config-check.js';
 import { checkKeepalivedText, type NetnsMode } from '../keepalived/config-check.js';
 import { keepalivedInterfaces } from '../keepalived/config.js';
@@ -82,8 +83,9 @@ export function checkError(report: CheckReport): LbctlError | undefined {
   if (report.ok) return undefined;
   const first = report.findings[0];
   const more = report.findings.length > 1 ? ` (${report.findings.length - 1} more above)` : '';
+  const all = report.findings.map(({ kind, where, path, message, hint }) => ({ kind, where, path, message, hint }));
   if (first.kind === 'schema' || first.kind === 'spec') {
-    return new InputError(`${first.path}: ${first.message}`, { where: first.where, hint: `${first.hint ?? 'fix the spec'}${more}`, code: 'ESPEC' });
+    return new SpecFindingsError(`${first.path}: ${first.message}`, all, { where: first.where, hint: `${first.hint ?? 'fix the spec'}${more}`, code: 'ESPEC' });
   }
-  return new CheckFailedError(first.message, { where: first.where, hint: `${first.kind === 'daemon' ? 'the daemon rejected the generated file; fix the spec (often an extra: line)' : first.hint ?? 'fix the spec'}${more}`, code: first.kind === 'daemon' ? 'EDAEMONCHECK' : 'EPAIR' });
+  return new CheckFindingsError(first.message, all, { where: first.where, hint: `${first.kind === 'daemon' ? 'the daemon rejected the generated file; fix the spec (often an extra: line)' : first.hint ?? 'fix the spec'}${more}`, code: first.kind === 'daemon' ? 'EDAEMONCHECK' : 'EPAIR' });
 }
