@@ -21,7 +21,8 @@ let tmp: string;
 before(async () => {
   servers = [await startLabServer('s1'), await startLabServer('s2')];
   hp = await startLabHaproxy({
-    body: ['backend app', '  balance roundrobin', ...servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port}`), 'backend empty', '  balance roundrobin'].join('\n'),
+    body: ['backend app', '  balance roundrobin', ...servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port}`), 'backend empty', '  balance roundrobin',
+      'backend hashed', '  balance source', `  server h1 127.0.0.1:${servers[0].port} weight 4`].join('\n'),
     defaultBackend: 'app',
   });
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'lbhp-err-'));
@@ -117,6 +118,10 @@ describe('haproxy runtime: bad input', () => {
     await expectError(['server', 'weight', 'app/s1', 'heavy', ...s], 2, /weight "heavy"/);
     await expectError(['server', 'weight', 'app/s1', '30000%', ...s], 2, /above 256/);
     await expectError(['server', 'disable', 'app;shutdown/s1', ...s], 2, /is not BACKEND\/SERVER/);
+  });
+
+  it('a weight haproxy refuses (static algorithm) -> Rejected 7', async () => {
+    await expectError(['server', 'weight', 'hashed/h1', '2', '--socket', hp.adminSocket], 7, /haproxy refused "set weight hashed\/h1 2": Backend is using a static LB algorithm/);
   });
 
   it('--all-in with no match -> NotFound 4', async () => {

@@ -11,6 +11,7 @@ import {
 import { RuntimeSession, checkAnswer, parseRuntimeAddress, resolveSocket, runtimeCommand, statsSocketsFromConfig } from '../../src/haproxy/runtime.js';
 import { SERVER_ACTIONS, counterTotal, healthState, parseServerRef, parseWeightSpec, resolveTargets } from '../../src/haproxy/runtime-ops.js';
 import { parseDuration } from '../../src/haproxy/server-state-command.js';
+import { duration, bytes, table } from '../../src/haproxy/runtime-view.js';
 
 /** Pure logic of the runtime client, on text captured from haproxy 2.6.12 (Debian 12). */
 
@@ -193,5 +194,17 @@ describe('runtime client framing (a fake peer on a unix socket)', () => {
       server.close();
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('haproxy runtime views', () => {
+  it('table pads by visible width (colour codes do not count) and aligns right where asked', () => {
+    const red = '\x1b[31mDOWN\x1b[39m';
+    assert.equal(table([['app/s1', red, '5'], ['app/web10', 'UP', '120']], { head: ['NAME', 'STATUS', 'W'], align: ['left', 'left', 'right'] }),
+      ['NAME       STATUS    W', `app/s1     ${red}      5`, 'app/web10  UP      120'].join('\n'));
+  });
+  it('durations and byte counts read like hatop', () => {
+    assert.deepEqual([0, 59, 61, 3700, 90000].map(duration), ['0s', '59s', '1m1s', '1h1m', '1d1h']);
+    assert.deepEqual([null, 512, 2048, 5 * 1024 * 1024 * 1024].map(bytes), ['-', '512', '2.0K', '5.0G']);
   });
 });
