@@ -80,15 +80,21 @@ describe('haproxy runtime: bad input', () => {
     }
   });
 
-  it('permission denied on the socket -> Permission 5 (run as nobody)', async () => {
-    const before = await snapshot();
-    for (const argv of [['info'], ['server', 'disable', 'app/s1']]) {
-      const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), 'haproxy', ...argv, '--socket', hp.adminSocket],
-        { reject: false, env: { HOME: tmp, PATH: process.env.PATH } });
-      assert.equal(r.exitCode, 5, r.stderr);
-      assert.match(r.stderr, /permission denied connecting to .*admin\.sock/);
+  it('permission denied on the socket -> Permission 5 (root without capabilities, socket owned by nobody)', async () => {
+    // Dropping every capability keeps uid 0 (so the checkout stays readable wherever CI puts it)
+    // but loses CAP_DAC_OVERRIDE, so the socket's owner and mode apply.
+    await fs.chown(hp.adminSocket, 65534, 65534);
+    try {
+      const before = await snapshot();
+      for (const argv of [['info'], ['server', 'disable', 'app/s1']]) {
+        const r = await execa('setpriv', ['--bounding-set=-all', process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), 'haproxy', ...argv, '--socket', hp.adminSocket], { reject: false });
+        assert.equal(r.exitCode, 5, r.stderr);
+        assert.match(r.stderr, /permission denied connecting to .*admin\.sock/);
+      }
+      assert.equal(await snapshot(), before);
+    } finally {
+      await fs.chown(hp.adminSocket, 0, 0);
     }
-    assert.equal(await snapshot(), before);
   });
 
   it('a level user socket: reads work, writes -> Permission 5', async () => {
