@@ -19,7 +19,7 @@ export function splitWatchArgv(args: string[]): WatchArgv {
   let count: number | undefined;
   const num = (v: string | undefined, flag: string, min: number): number => {
     const n = Number(v);
-    if (v === undefined || !/^\d+(\.\d+)?$/.test(v) || n < min) throw new UsageError(`${flag} "${v ?? ''}" is not a number of at least ${min}`, { code: 'EUSAGE', where: flag, hint: flag === '--count' ? 'e.g. --count 3' : 'e.g. -n 1 or -n 0.5' });
+    if (v === undefined || !/^\d+(\.\d+)?$/.test(v) || n < min) throw new UsageError(`"${v ?? ''}" is not a number of at least ${min}`, { code: 'EUSAGE', where: flag, hint: flag === '--count' ? 'e.g. --count 3' : 'e.g. -n 1 or -n 0.5' });
     return n;
   };
   for (let i = 0; i < args.length; i++) {
@@ -85,6 +85,7 @@ export async function runWatch(args: string[], io: { stdin: NodeJS.ReadStream; s
   // Alternate screen, no cursor, no line wrap: each frame overwrites the last, the prompt comes back intact.
   if (tty) io.stdout.write('\x1b[?1049h\x1b[?25l\x1b[?7l');
   let exitCode = 0;
+  let lastCode = 0;
   try {
     for (;;) {
       const started = Date.now();
@@ -103,6 +104,7 @@ export async function runWatch(args: string[], io: { stdin: NodeJS.ReadStream; s
         io.stdout.write(`${frames > 1 ? '\n' : ''}${title}  ${right}\n\n${body.map(stripAnsi).join('\n')}\n`);
       }
       prev = cellsOf(body);
+      lastCode = r.exitCode;
       if (stop || (count !== undefined && frames >= count)) break;
       const wait = Math.max(0, intervalSec * 1000 - (Date.now() - started));
       await new Promise<void>((resolve) => { const t = setTimeout(resolve, wait); wake = () => { clearTimeout(t); resolve(); }; });
@@ -113,5 +115,7 @@ export async function runWatch(args: string[], io: { stdin: NodeJS.ReadStream; s
     if (rawKeys) { io.stdin.off('data', keys); io.stdin.setRawMode(false); io.stdin.pause(); }
     if (tty) io.stdout.write('\x1b[?7h\x1b[?25h\x1b[?1049l');
   }
+  // Ended by a key: the view did its job. Ended by --count: the last frame's exit code.
+  if (!exitCode && !stop) exitCode = lastCode;
   return { command, intervalSeconds: intervalSec, frames, exitCode };
 }
