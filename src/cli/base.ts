@@ -14,6 +14,14 @@ import { errorLine, warnLine } from './output.js';
 export abstract class LbctlCommand extends Command {
   static enableJsonFlag = true;
 
+  /**
+   * Plain JSON on stdout. oclif's default colour-tokenises the whole document, which costs more
+   * than the command itself on large outputs (e.g. 1,000 HAProxy servers); stdout stays pure JSON.
+   */
+  logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
   /** Print human output (skipped under --json). */
   protected human(text: string): void {
     if (!this.jsonEnabled()) this.log(text);

@@ -27,8 +27,16 @@ export async function runLbctl(argv: string[], opts: { stdin?: string } = {}): P
   let stderr = '';
   const ow = process.stdout.write.bind(process.stdout);
   const ew = process.stderr.write.bind(process.stderr);
-  (process.stdout as any).write = (chunk: any, ...rest: any[]) => { stdout += chunk.toString(); const cb = rest.find((r) => typeof r === 'function'); if (cb) cb(); return true; };
-  (process.stderr as any).write = (chunk: any, ...rest: any[]) => { stderr += chunk.toString(); const cb = rest.find((r) => typeof r === 'function'); if (cb) cb(); return true; };
+  // Only string writes are the command's: node's test runner reports from a child process by
+  // writing serialized Buffers to the same stdout, and those must go through untouched.
+  (process.stdout as any).write = (chunk: any, ...rest: any[]) => {
+    if (typeof chunk !== 'string') return ow(chunk, ...rest);
+    stdout += chunk; const cb = rest.find((r) => typeof r === 'function'); if (cb) cb(); return true;
+  };
+  (process.stderr as any).write = (chunk: any, ...rest: any[]) => {
+    if (typeof chunk !== 'string') return ew(chunk, ...rest);
+    stderr += chunk; const cb = rest.find((r) => typeof r === 'function'); if (cb) cb(); return true;
+  };
   const prevStdin = process.env.LBCTL_STDIN_TEXT;
   if (opts.stdin !== undefined) process.env.LBCTL_STDIN_TEXT = opts.stdin;
   let exitCode = 0;

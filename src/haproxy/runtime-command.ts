@@ -2,9 +2,7 @@ import { Flags } from '@oclif/core';
 import { LbctlCommand } from '../cli/base.js';
 
 /**
- * Base of the `lbctl haproxy` runtime commands: the --socket/--timeout-ms flags and a plain
- * JSON printer. oclif's logJson colour-tokenises the whole document, which costs more than
- * the rest of `haproxy stat --json` on a 1,000-server haproxy; stdout stays pure JSON either way.
+ * Base of the `lbctl haproxy` runtime commands: the --socket/--socket-timeout flags.
  */
 export abstract class HaproxyRuntimeCommand extends LbctlCommand {
   static baseFlags = {
@@ -22,8 +20,4 @@ export abstract class HaproxyRuntimeCommand extends LbctlCommand {
       helpGroup: 'SOCKET',
     }),
   };
-
-  logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-  }
 }
