@@ -1,0 +1,27 @@
+import { Flags } from '@oclif/core';
+import { IpvsCommand } from '../../src/ipvs/base.js';
+import { driverFlag } from '../../src/ipvs/select.js';
+import { checkDaemonWanted, checkSyncId, convergeDaemon, formatDaemon } from '../../src/ipvs/netlink/settings.js';
+import { actionWord } from '../../src/cli/output.js';
+
+export default class DaemonStart extends IpvsCommand {
+  static summary = 'Start the IPVS connection-sync daemon (ipvsadm --start-daemon); restarts it when its settings differ';
+  static examples = [
+    '<%= config.bin %> daemon start --state master --mcast-interface eth0 --syncid 5',
+    '<%= config.bin %> daemon start --state backup --mcast-interface eth0 --syncid 5',
+  ];
+  static flags = {
+    state: Flags.string({ description: 'master (sends connection state) or backup (receives it)', options: ['master', 'backup'], required: true }),
+    'mcast-interface': Flags.string({ description: 'interface the sync multicast goes out / comes in on', required: true }),
+    syncid: Flags.string({ description: 'sync id 0-255 (master and backup must agree)', default: '0' }),
+    driver: driverFlag,
+  };
+
+  async run() {
+    const { flags } = await this.parse(DaemonStart);
+    const want = checkDaemonWanted({ state: flags.state as 'master' | 'backup', mcastIfn: flags['mcast-interface'], syncId: checkSyncId(flags.syncid) });
+    const r = await convergeDaemon(await this.ipvs(flags), want);
+    this.human(`${formatDaemon(r.daemon!)}: ${actionWord(r.action)}${r.previous && r.changed ? ` (was ${formatDaemon(r.previous)})` : ''}`);
+    return r;
+  }
+}

@@ -1,0 +1,24 @@
+import { Flags } from '@oclif/core';
+import { IpvsCommand } from '../../src/ipvs/base.js';
+import { driverFlag } from '../../src/ipvs/select.js';
+import { checkTimeoutsWanted, convergeTimeouts, formatTimeouts, parseTimeout } from '../../src/ipvs/netlink/settings.js';
+import { actionWord } from '../../src/cli/output.js';
+
+export default class TimeoutSet extends IpvsCommand {
+  static summary = 'Set IPVS connection timeouts (ipvsadm --set); flags left out keep their value, "unchanged" when equal';
+  static examples = ['<%= config.bin %> timeout set --tcp 900 --tcpfin 120 --udp 300', '<%= config.bin %> timeout set --udp 60'];
+  static flags = {
+    tcp: Flags.string({ description: 'established TCP connections, seconds' }),
+    tcpfin: Flags.string({ description: 'TCP connections after a FIN, seconds' }),
+    udp: Flags.string({ description: 'UDP, seconds' }),
+    driver: driverFlag,
+  };
+
+  async run() {
+    const { flags } = await this.parse(TimeoutSet);
+    const want = checkTimeoutsWanted({ tcp: parseTimeout(flags.tcp, 'tcp'), tcpfin: parseTimeout(flags.tcpfin, 'tcpfin'), udp: parseTimeout(flags.udp, 'udp') });
+    const r = await convergeTimeouts(await this.ipvs(flags), want);
+    this.human(`timeouts: ${actionWord(r.action)}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}\n${formatTimeouts(r.after)}`);
+    return r;
+  }
+}

@@ -1,0 +1,16 @@
+import { IpvsCommand } from '../../src/ipvs/base.js';
+import { driverFlag } from '../../src/ipvs/select.js';
+import { formatTimeouts } from '../../src/ipvs/netlink/settings.js';
+
+export default class TimeoutShow extends IpvsCommand {
+  static summary = 'Show the IPVS connection timeouts in seconds: tcp, tcpfin, udp (ipvsadm -L --timeout)';
+  static examples = ['<%= config.bin %> timeout show', '<%= config.bin %> timeout show --json'];
+  static flags = { driver: driverFlag };
+
+  async run() {
+    const { flags } = await this.parse(TimeoutShow);
+    const t = await (await this.ipvs(flags)).getTimeouts();
+    this.human(formatTimeouts(t));
+    return t;
+  }
+}
