@@ -3,8 +3,10 @@ import type { Config } from '@oclif/core';
 import type { IpvsDriver } from '../ipvs/driver.js';
 import type { IpvsTable } from '../ipvs/model.js';
 import { keepDriverOpen, openDriver, releaseSharedDrivers, type DriverName } from '../ipvs/select.js';
-import { formatAddress, resolveSocket, RuntimeSession, type RuntimeAddress } from '../haproxy/runtime.js';
+import { formatAddress, resolveSocket, type RuntimeAddress, type RuntimeSession } from '../haproxy/runtime.js';
+import { openRuntimeSession } from '../haproxy/runtime-ops.js';
 import * as runtime from '../haproxy/runtime.js';
+import * as ops from '../haproxy/runtime-ops.js';
 import { parseServersState, parseShowBackend, type ServerState } from '../haproxy/stat.js';
 import { LbctlError } from '../cli/errors.js';
 import { treeOf, type CommandNode } from './resolve.js';
@@ -76,10 +78,12 @@ export class ShellContext {
   /** The open prompt-mode session, reopened if haproxy went away and came back. */
   async haproxy(): Promise<RuntimeSession | undefined> {
     if (!this.haproxyAddress) return undefined;
+    // haproxy closes idle prompt sessions after its "stats timeout" (10 s by default).
+    if (this.session && (this.session as { closed?: boolean }).closed === true) this.session = undefined;
     if (this.session) return this.session;
-    this.session = await RuntimeSession.open(this.haproxyAddress);
+    this.session = (await openRuntimeSession({ socket: this.opts.socket })).session;
     // A runtime client that can take a shared session gets this one (forward-compatible hook).
-    const keep = (runtime as Record<string, unknown>).keepSessionOpen;
+    const keep = (runtime as Record<string, unknown>).keepSessionOpen ?? (ops as Record<string, unknown>).keepSessionOpen;
     if (typeof keep === 'function') { keep(this.session); this.sharesSession = true; }
     return this.session;
   }
@@ -128,8 +132,8 @@ export class ShellContext {
 
   async close(): Promise<void> {
     for (const d of releaseSharedDrivers()) await d.close().catch(() => {});
-    const release = (runtime as Record<string, unknown>).releaseSharedSessions;
-    if (typeof release === 'function') release();
+    const keep = (runtime as Record<string, unknown>).keepSessionOpen ?? (ops as Record<string, unknown>).keepSessionOpen;
+    if (typeof keep === 'function' && this.sharesSession) keep(undefined);
     await this.session?.close().catch(() => {});
     this.session = undefined;
   }

@@ -68,6 +68,8 @@ export async function runArgv(ctx: ShellContext, argv: string[]): Promise<LineRe
   try {
     const work = runs.run(state, async () => {
       const finalArgs = ctx.opts.interactive ? await confirmDestructive(ctx, ctx.opts.config, id, args) : args;
+      // Hand the runtime client a live shared session (when it takes one; see ShellContext.haproxy).
+      if (ctx.sharesSession && id.startsWith('haproxy:')) await ctx.haproxy().catch(() => undefined);
       await ctx.opts.config.runCommand(id, finalArgs);
       return 0;
     }).catch((err) => {

@@ -69,6 +69,14 @@ describe('lbctl shell on a terminal (tmux)', () => {
       await t.send('hap ser rea shopcart/only', 'Enter');
       await t.waitFor(/updated\s+shopcart\/only\s+drain -> ready/);
       assert.equal(await status('shopcart/only'), 'no check');
+      // Ctrl-C at the prompt drops the line being typed; Ctrl-D on an empty line leaves.
+      await t.send('hap ser dis app/a1', 'C-c');
+      await t.waitFor((s) => /dis app\/a1\^C$/.test(s.split('\n').filter((l) => l.trim()).slice(-2)[0] ?? '') && atPrompt(s));
+      assert.equal(await status('app/a1'), 'no check');
+      await t.send('C-d');
+      const deadline = Date.now() + 5000;
+      while ((await t.alive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await t.alive(), false, 'Ctrl-D ends the shell');
     } finally {
       await t.kill();
     }
