@@ -217,3 +217,13 @@ test('concurrent reads on one socket are serialized (the kernel allows one dump 
   assert.equal(b.length, 4);
   assert.deepEqual(c, []);
 });
+
+test('no reply at all: the request fails after the timeout instead of hanging', async () => {
+  const k = new FakeKernel();
+  k.mute = true;
+  const d = new NetlinkDriver(new NlConnection(k, { timeoutMs: 150 }), FAKE_FAMILY);
+  const t0 = Date.now();
+  await assert.rejects(d.getInfo(), /no reply from the kernel/);
+  await assert.rejects(d.apply([{ kind: 'flush' }]), /no reply from the kernel to a batch of 1/);
+  assert.ok(Date.now() - t0 < 5000);
+});

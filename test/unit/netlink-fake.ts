@@ -27,6 +27,8 @@ export class FakeKernel implements Transport {
   failAt = new Map<number, number>();
   /** Make every request fail with this errno (e.g. EPERM). */
   failAll?: number;
+  /** Never answer (a hung kernel, or a lost reply). */
+  mute = false;
   /** Leave the family unregistered (ENOENT from the controller). */
   noFamily = false;
   /** Deliver replies before send() resolves (the real socket can do that: the kernel answers inside sendmsg). */
@@ -47,7 +49,12 @@ export class FakeKernel implements Transport {
 
   onReceive(fn: (d: Buffer) => void) { this.recv = fn; }
   onError(fn: (e: Error & { code?: string }) => void) { this.errFn = fn; }
-  setActive() {}
+  /** Like the real socket: keeps the event loop alive while requests are pending. */
+  setActive(active: boolean) {
+    if (active && !this.keepAlive) this.keepAlive = setInterval(() => {}, 1000);
+    if (!active && this.keepAlive) { clearInterval(this.keepAlive); this.keepAlive = undefined; }
+  }
+  private keepAlive: NodeJS.Timeout | undefined;
   close() {}
 
   /** Replies are queued (accounted against the buffer) synchronously, delivered later, like the kernel. */
@@ -62,6 +69,7 @@ export class FakeKernel implements Transport {
   async send(datagram: Buffer): Promise<void> {
     const msgs = parseMessages(datagram);
     this.sent.push(msgs);
+    if (this.mute) return;
     for (const m of msgs) this.handle(m);
     if (this.repliesFirst) await new Promise((r) => setTimeout(r, 5));
     if (this.overrun) {

