@@ -89,3 +89,12 @@ for (const driver of (process.env.LBCTL_TEST_DRIVERS ?? 'netlink ipvsadm').split
     });
   });
 }
+
+test('without CAP_NET_ADMIN: exit 5 with a clear message (netlink), nothing changed', { skip }, async () => {
+  const before = await ipvsadm('-Ln', '--timeout');
+  const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+    process.execPath, 'bin/run.js', 'timeout', 'set', '--tcp', '1111', '--driver', 'netlink'], { reject: false, env: { HOME: '/tmp', LC_ALL: 'C' } });
+  assert.equal(r.exitCode, 5, `${r.stdout}${r.stderr}`);
+  assert.match(r.stderr, /not permitted .*IPVS.*CAP_NET_ADMIN/);
+  assert.equal(await ipvsadm('-Ln', '--timeout'), before);
+});

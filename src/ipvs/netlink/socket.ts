@@ -30,7 +30,9 @@ function loadNative(): new (protocol: number, opts?: object) => RawSocket {
   if (ctor) return ctor;
   try {
     const require = createRequire(import.meta.url);
-    ctor = require('netlink').RawNetlinkSocket;
+    // LBCTL_NETLINK_MODULE: tests point it at a module that cannot load, to see the fallback.
+    ctor = require(process.env.LBCTL_NETLINK_MODULE ?? 'netlink').RawNetlinkSocket;
+    if (typeof ctor !== 'function') { ctor = undefined; throw new Error('RawNetlinkSocket missing from the netlink module'); }
     return ctor!;
   } catch (e) {
     const why = (e as Error).message.split('\n')[0];
