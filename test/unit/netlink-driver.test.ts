@@ -73,6 +73,8 @@ test('a failing op is named by its origin, keeps the errno, and stops later wind
   assert.equal(err.where, 'rules.txt:26');
   assert.match(err.oneLine(), /refused real server .* \(invalid argument\).*route to it/);
   assert.equal(k.sent.length, 1, 'no window after the failing one');
+  // The kernel carried on with the rest of that window: the error says so.
+  assert.match(err.oneLine(), /6 later change\(s\) of this batch were applied; rerun to converge/);
 });
 
 test('without an origin, the error names the equivalent ipvsadm command', async () => {

@@ -45,7 +45,14 @@ interface Pending {
 
 export interface BatchMessage { family: number; cmd: number; version: number; attrs: Buffer }
 
-export interface BatchFailure { index: number; errno: number }
+export interface BatchFailure {
+  index: number;
+  errno: number;
+  /** Later messages of the failing window that the kernel applied anyway (it does not stop at an error). */
+  appliedAfter: number;
+  /** Later messages of that window that failed too. */
+  failedAfter: number;
+}
 
 /**
  * Bytes of receive buffer one ACK costs (skb truesize: the 36-byte message plus sk_buff and
@@ -201,7 +208,10 @@ export class NlConnection {
       await Promise.all([sent, ...acks]);
       onWindow?.(Math.min(start + win, msgs.length));
       const bad = errnos.findIndex((e) => e !== 0);
-      if (bad >= 0) return { index: start + bad, errno: errnos[bad] };
+      if (bad >= 0) {
+        const rest = errnos.slice(bad + 1);
+        return { index: start + bad, errno: errnos[bad], appliedAfter: rest.filter((e) => e === 0).length, failedAfter: rest.filter((e) => e !== 0).length };
+      }
     }
     return undefined;
   }

@@ -125,7 +125,7 @@ export class NetlinkDriver implements IpvsDriver {
     const msgs = ops.map((op) => this.opMessage(op));
     this.writes += msgs.length;
     const fail = await this.conn.batch(msgs, onProgress ? (n) => onProgress(n, msgs.length) : undefined);
-    if (fail) throw opError(ops[fail.index], fail.errno);
+    if (fail) throw opError(ops[fail.index], fail.errno, { applied: fail.appliedAfter, failed: fail.failedAfter });
   }
 
   async getInfo(): Promise<IpvsInfo> {

@@ -42,7 +42,17 @@ export function permissionError(errno: number, where?: string): LbctlError {
 }
 
 /** The error for a write op the kernel refused. */
-export function opError(op: Op, errno: number): LbctlError {
+export function opError(op: Op, errno: number, after?: { applied: number; failed: number }): LbctlError {
+  const e = opErrorOnly(op, errno);
+  if (!after || (!after.applied && !after.failed)) return e;
+  // Pipelined: the kernel went on with the rest of the window. Say so, so nobody assumes a rollback.
+  const more = `${after.applied} later change(s) of this batch were applied${after.failed ? `, ${after.failed} more failed` : ''}; rerun to converge`;
+  // Every class opErrorOnly returns takes (message, options).
+  const Ctor = e.constructor as new (m: string, o: ErrorOptions & { errno: number }) => LbctlError;
+  return new Ctor(e.message, { code: e.code, where: e.where, errno, hint: e.hint ? `${e.hint}; ${more}` : more });
+}
+
+function opErrorOnly(op: Op, errno: number): LbctlError {
   const where = opWhere(op);
   const svc = op.service ? serviceLabel(op.service) : 'IPVS';
   const dest = op.dest ? `real server ${destinationKey(op.dest)} in ${svc}` : undefined;
