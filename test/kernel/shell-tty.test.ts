@@ -2,7 +2,7 @@
  * The interactive shell under tmux inside the kernel lab, against real IPVS: the prompt names
  * the netlink driver, Tab completes live virtual services, `service delete` of a service with
  * an active connection asks (declined: the service stays, as `ipvsadm -Sn` shows), --yes and a
- * service without connections do not ask, and `watch list --rate` redraws and exits on q.
+ * service without connections do not ask, `clear` asks too, and `watch list --rate` redraws and exits on q.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +72,13 @@ describe('lbctl shell on a terminal against the kernel (IPVS)', { skip }, () => 
       await t.waitFor(/10\.0\.8\.100:80/, SLOW);
       await t.send('q');
       await t.waitFor(prompt, SLOW);
+
+      // clear asks by itself (commands/clear.ts); declined, the table stays.
+      await t.send('cl', 'Enter');
+      await t.waitFor(/Delete all 1 virtual services \(1 active connections will be cut\)\?/, SLOW);
+      await t.send('n', 'Enter');
+      await t.waitFor(/clear cancelled; nothing changed/, SLOW);
+      assert.match(await oracle(), /-A -t 10\.0\.8\.100:80 -s rr/);
 
       await t.send('servi del -t 10.0.8.100:80 --yes', 'Enter');
       await t.waitFor(/TCP 10\.0\.8\.100:80.*deleted|deleted.*10\.0\.8\.100:80/, SLOW);
