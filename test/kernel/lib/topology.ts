@@ -32,6 +32,14 @@ export const ECHO_PORT = 9000;
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
+/** LBCTL_LAB_TRACE=1: phase timings on stderr (where does a slow scenario spend its time?). */
+const tracing = process.env.LBCTL_LAB_TRACE === '1';
+async function traced<T>(what: string, work: () => Promise<T>): Promise<T> {
+  if (!tracing) return work();
+  const t0 = performance.now();
+  try { return await work(); } finally { process.stderr.write(`[lab trace] ${(performance.now() - t0).toFixed(0).padStart(6)} ms  ${what}\n`); }
+}
+
 /** Why kernel tests cannot run in this process (undefined inside the lab): pass to test's `skip`. */
 export function labSkipReason(): string | undefined {
   if (process.env.LBCTL_IN_LAB !== '1') {
@@ -173,10 +181,14 @@ async function removeLeftovers(spec: LabSpec): Promise<void> {
   await ipBatch(lines, undefined, true);
 }
 
-/** Build bridges in the director and one namespace per host, wired and addressed. */
-export async function createLab(spec: LabSpec): Promise<Lab> {
+/**
+ * Build bridges in the director and one namespace per host, wired and addressed.
+ * `alongside` runs as soon as the namespaces exist, while they are being configured (e.g. to start
+ * servers, which listen on any address): createLab resolves when both are done.
+ */
+export async function createLab(spec: LabSpec, alongside?: (ns: Record<string, string>) => Promise<unknown>): Promise<Lab> {
   await prepareGuest();
-  await removeLeftovers(spec);
+  await traced('remove leftovers', () => removeLeftovers(spec));
   const bridges: Record<string, string> = {};
   const ns: Record<string, string> = {};
   const restore: [string, string][] = [];
@@ -186,7 +198,7 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
       ...Object.values(ns).map((n) => batchLine(['netns', 'del', n])),
       ...Object.values(bridges).map((b) => batchLine(['link', 'del', b])),
     ];
-    await ipBatch(lines, undefined, true);
+    await traced('delete namespaces and bridges', () => ipBatch(lines, undefined, true));
     for (const [key, value] of restore.reverse()) await writeSysctl(key, value).catch(() => undefined);
   };
 
@@ -213,17 +225,15 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
         root.push(batchLine(['link', 'set', outer, 'master', br, 'up']));
       });
     }
-    await ipBatch(root);
+    await traced('bridges, namespaces, veths', () => ipBatch(root));
     for (const [key, value] of Object.entries(spec.sysctls ?? {})) {
       const old = await writeSysctl(key, value);
       if (old !== undefined) restore.push([key, old]);
     }
 
-    await Promise.all(spec.hosts.map(async (h) => {
+    const configure: Promise<unknown>[] = spec.hosts.flatMap((h) => {
       const n = ns[h.name];
       const sysctls = Object.entries(h.sysctls ?? {}).map(([k, v]) => `${k}=${v}`);
-      // /proc/sys/net belongs to the namespace of whoever opens it: set these from inside.
-      if (sysctls.length) await nsExec(n, 'busybox', ['sysctl', '-q', '-w', ...sysctls]);
       const lines = [batchLine(['link', 'set', 'lo', 'up'])];
       h.links.forEach((l, i) => {
         for (const a of l.addrs) lines.push(addrLine(a, `eth${i}`));
@@ -231,8 +241,18 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
       });
       for (const r of h.routes ?? []) lines.push(batchLine(['route', 'add', ...r]));
       for (const c of h.ipCommands ?? []) lines.push(batchLine(c));
-      await ipBatch(lines, n);
-    }));
+      // No traffic flows before createLab returns, so sysctls and addresses may race each other.
+      // /proc/sys/net belongs to the namespace of whoever opens it: sysctls are set from inside.
+      return [
+        traced(`ip -batch in ${n}`, () => ipBatch(lines, n)),
+        ...(sysctls.length ? [traced(`sysctls in ${n}`, () => nsExec(n, 'busybox', ['sysctl', '-q', '-w', ...sysctls]))] : []),
+      ];
+    });
+    if (alongside) configure.push(alongside(ns));
+    // allSettled first: nothing may still be running in a namespace when cleanup deletes it.
+    const results = await traced('namespaces configured', () => Promise.allSettled(configure));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     await cleanup();
     throw err;
@@ -504,24 +524,31 @@ function natSpec(): { spec: LabSpec; addrs: Record<string, [string, string | und
 export async function buildScenario(mode: Mode, opts: ScenarioOptions = {}): Promise<Scenario> {
   // tunl0 appears in every namespace once ipip is loaded: load it before the namespaces exist.
   const prep = opts.realServerPrep !== false;
-  if (mode === 'tun' && prep) await execa('modprobe', ['ipip']);
+  if (mode === 'tun' && prep) await traced('modprobe ipip', () => execa('modprobe', ['ipip']));
   const { spec, addrs, vip, vip6 } = mode === 'nat' ? natSpec() : lanSpec(mode, prep);
-  const lab = await createLab(spec);
-  const endpoint = (name: string): Endpoint => ({ name, ns: lab.ns[name], addr: addrs[name][0], addr6: addrs[name][1] });
   const servers: RunningServer[] = [];
   const conns: LongLivedConnection[] = [];
-  const cleanup = async () => {
-    await Promise.all([...conns.map((c) => c.close()), ...servers.map((s) => s.stop())]);
-    await lab.cleanup();
+  const stopAll = () => traced('stop servers and connections', () => Promise.all([...conns.map((c) => c.close()), ...servers.map((s) => s.stop())]));
+  // Servers start while the namespaces are configured: node takes a second or two to start here.
+  const startServers = async (ns: Record<string, string>) => {
+    if (opts.servers === false) return;
+    const started = await Promise.allSettled(['rs1', 'rs2'].map((n) => traced(`server ${n}`, () => startServer(ns[n], n))));
+    for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   };
+  let lab: Lab;
   try {
-    if (opts.servers !== false) {
-      servers.push(...await Promise.all(['rs1', 'rs2'].map((n) => startServer(lab.ns[n], n))));
-    }
+    lab = await traced(`${mode} topology and servers`, () => createLab(spec, startServers));
   } catch (err) {
-    await cleanup();
+    await stopAll();
     throw err;
   }
+  const cleanup = async () => {
+    await stopAll();
+    await lab.cleanup();
+  };
+  const endpoint = (name: string): Endpoint => ({ name, ns: lab.ns[name], addr: addrs[name][0], addr6: addrs[name][1] });
   const client = endpoint('client');
   const url = (o: { ipv6?: boolean; port?: number } = {}) => {
     if (o.ipv6 && !vip6) throw new Error(`topology: the ${mode} scenario has no IPv6`);
