@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Errors, loadHelpClass } from '@oclif/core';
 import { toLbctlError } from '../cli/base.js';
-import { AbortedError, UsageError } from '../cli/errors.js';
+import { UsageError } from '../cli/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { errorLine } from '../cli/output.js';
 import type { ShellContext } from './context.js';
@@ -74,8 +74,8 @@ export async function runArgv(ctx: ShellContext, argv: string[]): Promise<LineRe
       return 0;
     }).catch((err) => {
       if (state.cancelled) return ExitCode.Aborted;
+      // A command reports its own errors and exits; what arrives here unreported is the shell's (a declined guard).
       if (err instanceof Errors.ExitError) return err.oclif.exit ?? 1;
-      if (err instanceof AbortedError) return report(err);
       return report(err);
     });
     return { exitCode: await Promise.race([work, interrupted]) };

@@ -1,6 +1,5 @@
 import readline from 'node:readline';
-import { color } from '../cli/output.js';
-import { errorLine } from '../cli/output.js';
+import { color, errorLine } from '../cli/output.js';
 import { toLbctlError } from '../cli/base.js';
 import { ShellContext, type ShellOptions } from './context.js';
 import { complete } from './complete.js';
