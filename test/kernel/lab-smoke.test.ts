@@ -6,6 +6,9 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { buildScenario, clearIpvs, labSkipReason, waitFor, type Mode, type Scenario } from './lib/topology.js';
 
 const skip = labSkipReason();
@@ -37,6 +40,17 @@ async function addService(s: Scenario, ipv6: boolean): Promise<string> {
   await execa('ipvsadm', ['-R'], { input: `${rules.join('\n')}\n` });
   return service;
 }
+
+describe('lab smoke: the guest', { skip }, () => {
+  it('is the Debian kernel, root, in the checkout, and autoloads modules (ipvsadm loads ip_vs)', async () => {
+    assert.match(os.release(), /-amd64$/);
+    assert.equal(process.getuid?.(), 0);
+    assert.ok(existsSync(path.join(process.cwd(), 'package.json')), `cwd is the checkout: ${process.cwd()}`);
+    const { stdout } = await execa('ipvsadm', ['-Ln']);
+    assert.match(stdout, /IP Virtual Server version/);
+    assert.match(readFileSync('/proc/modules', 'utf8'), /^ip_vs /m);
+  });
+});
 
 for (const mode of ['dr', 'nat', 'tun'] as Mode[]) {
   describe(`lab smoke: ${mode}`, { skip }, () => {
