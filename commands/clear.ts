@@ -19,7 +19,8 @@ export default class Clear extends IpvsCommand {
     const conns = t.services.reduce((n, s) => n + s.destinations.reduce((m, d) => m + (d.activeConns ?? 0), 0), 0);
     if (!flags.yes) {
       if (!process.stdin.isTTY || this.jsonEnabled()) throw new UsageError('clear needs confirmation', { code: 'ENOCONFIRM', hint: 'add --yes' });
-      const ok = await confirm({ message: `Delete all ${t.services.length} virtual services (${conns} active connections will be cut)?`, default: false });
+      const ok = await confirm({ message: `Delete all ${t.services.length} virtual services (${conns} active connections will be cut)?`, default: false })
+        .catch((e: Error) => { if (e.name === 'ExitPromptError') return false; throw e; }); // Ctrl-C = no
       if (!ok) throw new AbortedError('clear cancelled; nothing changed', { code: 'EABORTED' });
     }
     await driver.apply([{ kind: 'flush' }]);

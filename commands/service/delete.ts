@@ -8,7 +8,13 @@ import { actionWord } from '../../src/cli/output.js';
 export default class ServiceDelete extends IpvsCommand {
   static summary = 'Delete a virtual service and its real servers (ipvsadm -D); "absent" if it does not exist';
   static examples = ['<%= config.bin %> service delete -t 192.168.0.100:80'];
-  static flags = { ...selectorFlags, 'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }), driver: driverFlag };
+  static flags = {
+    ...selectorFlags,
+    // The interactive shell asks before deleting a service with active connections; --yes skips that.
+    yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation (interactive shell)' }),
+    'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }),
+    driver: driverFlag,
+  };
 
   async run() {
     const { flags } = await this.parse(ServiceDelete);

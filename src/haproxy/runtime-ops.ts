@@ -32,9 +32,23 @@ export async function identify(ch: RuntimeChannel): Promise<{ info: InfoRecord; 
   return { info, version, capabilities: capabilitiesOf(version) };
 }
 
+/**
+ * A prompt-mode session kept open by a long-lived host (the interactive shell): commands for the
+ * same address use it instead of connecting, and do not close it.
+ */
+let shared: RuntimeSession | undefined;
+export function keepSessionOpen(session?: RuntimeSession): void { shared = session; }
+function sharedFor(address: Parameters<typeof formatAddress>[0]): RuntimeSession | undefined {
+  return shared && !shared.closed && formatAddress(shared.address) === formatAddress(address) ? shared : undefined;
+}
+/** Close a session unless it is the shared one. */
+async function release(session: RuntimeSession): Promise<void> {
+  if (session !== shared) await session.close();
+}
+
 async function oneShot(opts: ConnectOptions): Promise<RuntimeChannel> {
   const { address } = await resolveSocket(opts.socket);
-  return new OneShotChannel(address, opts.timeoutMs);
+  return sharedFor(address) ?? new OneShotChannel(address, opts.timeoutMs);
 }
 
 const readStat = (ch: RuntimeChannel, filter = '') => read(ch, `show stat${filter}`, parseShowStat);
@@ -144,7 +158,7 @@ export interface OpenSession { session: RuntimeSession; version: HaproxyVersion;
  */
 export async function openRuntimeSession(opts: ConnectOptions): Promise<OpenSession> {
   const { address, where } = await resolveSocket(opts.socket);
-  const session = await RuntimeSession.open(address, opts.timeoutMs);
+  const session = sharedFor(address) ?? await RuntimeSession.open(address, opts.timeoutMs);
   try {
     const { version, capabilities } = await identify(session);
     let level: CliLevel = 'unknown';
@@ -154,7 +168,7 @@ export async function openRuntimeSession(opts: ConnectOptions): Promise<OpenSess
     }
     return { session, version, capabilities, level, where };
   } catch (e) {
-    await session.close();
+    await release(session);
     throw e;
   }
 }
@@ -165,7 +179,7 @@ export async function openAdminSession(opts: ConnectOptions, minLevel: 'admin' |
   const rank = (l: CliLevel) => ({ user: 0, operator: 1, admin: 2, unknown: 2 })[l];
   // An old haproxy without `show cli level` ("unknown") is caught by its "Permission denied" answer instead.
   if (rank(open.level) < rank(minLevel)) {
-    await open.session.close();
+    await release(open.session);
     throw new PermissionError(`${formatAddress(open.session.address)} (from ${open.where}) is a "level ${open.level}" socket; this needs level ${minLevel}`, { code: 'ESOCKLEVEL', hint: `use a "stats socket ... level ${minLevel}" socket` });
   }
   return open;
@@ -284,7 +298,7 @@ export async function setServerState(opts: ServerStateOptions): Promise<ServerSt
     if (opts.wait) result.wait = await waitForNoSessions(session, targets, opts);
     return result;
   } finally {
-    await session.close();
+    await release(session);
   }
 }
 
@@ -342,7 +356,7 @@ export async function setServerWeight(opts: ConnectOptions & { ref: string; weig
     if (after !== target) throw new RejectedError(`haproxy accepted "${command}" but the weight is ${after}, not ${target}`, { code: 'EREJECTED' });
     return { ...base, changed: after !== t.weight, action: after !== t.weight ? 'updated' : 'unchanged', after };
   } finally {
-    await session.close();
+    await release(session);
   }
 }
 
@@ -374,7 +388,7 @@ export async function clearCounters(opts: ConnectOptions & { all: boolean }): Pr
     if (after >= before) throw new RejectedError(`haproxy accepted "${command}" but the counters did not go down (${before} -> ${after})`, { code: 'EREJECTED' });
     return { socket, all: opts.all, changed: true, action: 'cleared', before, after };
   } finally {
-    await session.close();
+    await release(session);
   }
 }
 

@@ -233,6 +233,11 @@ export class RuntimeSession implements RuntimeChannel {
     return next;
   }
 
+  /** True once the socket is gone (haproxy drops idle prompt sessions after its "stats timeout"). */
+  get closed(): boolean {
+    return this.sock.destroyed || this.closedError !== undefined;
+  }
+
   async close(): Promise<void> {
     if (this.sock.destroyed) return;
     this.closedError = new UnavailableError('session closed', { code: 'ECLOSED' });

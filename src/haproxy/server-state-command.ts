@@ -21,6 +21,8 @@ export abstract class ServerStateCommand extends HaproxyRuntimeCommand {
   static flags = {
     'all-in': Flags.string({ summary: 'every server of this backend' }),
     except: Flags.string({ summary: 'with --all-in: skip these servers (comma list, * and ? globs)', multiple: true, multipleNonGreedy: true, dependsOn: ['all-in'] }),
+    // The shell asks before taking down a backend's last UP server; --yes skips that question.
+    yes: Flags.boolean({ char: 'y', summary: 'do not ask for confirmation (interactive shell)' }),
   };
 
   async run(): Promise<ServerStateResult> {
