@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NlConnection, ACK_TRUESIZE } from '../../src/ipvs/netlink/conn.js';
 import { NetlinkDriver, openFamily } from '../../src/ipvs/netlink/driver.js';
-import { NLM_F_ACK } from '../../src/ipvs/netlink/message.js';
+import { NLM_F_ACK, parseGenl } from '../../src/ipvs/netlink/message.js';
+import { IpvsCmd } from '../../src/ipvs/netlink/attrs.js';
 import { parseRules, printRules } from '../../src/ipvs/rules.js';
 import { plan, toOps } from '../../src/ipvs/plan.js';
 import { LbctlError, NotFoundError, PermissionError, RejectedError, UnavailableError } from '../../src/cli/errors.js';
@@ -228,4 +229,21 @@ test('no reply at all: the request fails after the timeout instead of hanging', 
   await assert.rejects(d.getInfo(), /no reply from the kernel/);
   await assert.rejects(d.apply([{ kind: 'flush' }]), /no reply from the kernel to a batch of 1/);
   assert.ok(Date.now() - t0 < 5000);
+});
+
+test('ACK mode "errors": one ACK per window (the barrier), failures still matched and named', async () => {
+  const k = new FakeKernel({ rcvbufBytes: 64 * ACK_TRUESIZE });
+  const d = new NetlinkDriver(new NlConnection(k), FAKE_FAMILY, { acks: 'errors' });
+  const desired = parseRules(bigRules(20, 10));
+  await d.apply(toOps(plan({ services: [] }, desired)));
+  assert.equal(printRules(await d.getTable()), printRules(desired));
+  const writes = k.sent.flat().filter((m) => m.type === FAKE_FAMILY && parseGenl(m.payload).cmd !== IpvsCmd.GET_SERVICE && parseGenl(m.payload).cmd !== IpvsCmd.GET_DEST);
+  assert.equal(writes.length, 220);
+  assert.equal(writes.filter((m) => m.flags & NLM_F_ACK).length, Math.ceil(220 / 32), 'NLM_F_ACK only on each window\'s last message');
+  // A failure in the middle of a window is still reported with its op and errno.
+  const ops: Op[] = toOps(plan({ services: [] }, parseRules(bigRules(3, 3).replace(/10\.100\./g, '10.101.')))).map((o, i) => ({ ...o, origin: `x:${i + 1}` }));
+  k.failAt.set(k.writes + 4, 22);
+  const err = await d.apply(ops).catch((e) => e);
+  assert.ok(err instanceof RejectedError && err.errno === 22 && err.where === 'x:5', String(err));
+  assert.match(err.oneLine(), /7 later change\(s\) of this batch were applied/);
 });

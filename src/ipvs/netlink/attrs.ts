@@ -179,52 +179,71 @@ export function attrSpec(set: AttrSetName, key: string): AttrSpec {
 
 const align4 = (n: number) => (n + 3) & ~3;
 
-function encodeValue(spec: AttrSpec, v: unknown): Buffer {
+const FIXED_LEN: Partial<Record<AttrType, number>> = { u8: 1, u16: 2, be16: 2, u32: 4, be32: 4, u64: 8, flags: 8, pad: 0 };
+
+/** Payload length of one value (strings: UTF-8 plus the NUL). */
+function valueLen(spec: AttrSpec, v: unknown): number {
+  const fixed = FIXED_LEN[spec.type];
+  if (fixed !== undefined) return fixed;
   switch (spec.type) {
-    case 'u8': { const b = Buffer.alloc(1); b.writeUInt8(v as number); return b; }
-    case 'u16': { const b = Buffer.alloc(2); b.writeUInt16LE(v as number); return b; }
-    case 'be16': { const b = Buffer.alloc(2); b.writeUInt16BE(v as number); return b; }
-    case 'u32': { const b = Buffer.alloc(4); b.writeUInt32LE((v as number) >>> 0); return b; }
-    case 'be32': { const b = Buffer.alloc(4); b.writeUInt32BE((v as number) >>> 0); return b; }
-    case 'u64': { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v as number)); return b; }
-    case 'string': return Buffer.concat([Buffer.from(v as string, 'utf8'), Buffer.alloc(1)]);
-    case 'in_addr': {
-      const raw = v as Buffer;
-      const b = Buffer.alloc(spec.len ?? raw.length);
-      raw.copy(b, 0, 0, Math.min(raw.length, b.length));
-      return b;
-    }
-    case 'binary': return Buffer.from(v as Buffer);
-    case 'flags': {
-      const f = v as IpvsFlags;
-      const b = Buffer.alloc(8);
-      b.writeUInt32LE(f.flags >>> 0, 0);
-      b.writeUInt32LE(f.mask >>> 0, 4);
-      return b;
-    }
-    case 'nested': return encodeAttrs(spec.nested!, v as AttrValues);
-    case 'pad': return Buffer.alloc(0);
+    case 'string': return Buffer.byteLength(v as string, 'utf8') + 1;
+    case 'in_addr': return spec.len ?? (v as Buffer).length;
+    case 'binary': return (v as Buffer).length;
+    default: return setLen(spec.nested!, v as AttrValues);
   }
+}
+
+function setLen(set: AttrSetName, values: AttrValues): number {
+  let n = 0;
+  for (const key in values) {
+    const v = values[key];
+    const spec = attrSpec(set, key); // unknown key = programming error
+    if (v !== undefined) n += NLA_HDRLEN + align4(valueLen(spec, v));
+  }
+  return n;
+}
+
+/** Write `values` at buf[off...]; returns the new offset. buf is zero-filled, so padding is too. */
+function writeSet(set: AttrSetName, values: AttrValues, buf: Buffer, off: number): number {
+  for (const key in values) {
+    const v = values[key];
+    if (v === undefined) continue;
+    const spec = attrSpec(set, key);
+    const start = off;
+    const p = off + NLA_HDRLEN;
+    let len: number;
+    switch (spec.type) {
+      case 'u8': buf[p] = v as number; len = 1; break;
+      case 'u16': buf.writeUInt16LE(v as number, p); len = 2; break;
+      case 'be16': buf.writeUInt16BE(v as number, p); len = 2; break;
+      case 'u32': buf.writeUInt32LE((v as number) >>> 0, p); len = 4; break;
+      case 'be32': buf.writeUInt32BE((v as number) >>> 0, p); len = 4; break;
+      case 'u64': buf.writeBigUInt64LE(BigInt(v as number), p); len = 8; break;
+      case 'string': len = buf.write(v as string, p, 'utf8') + 1; break; // the NUL is already there
+      case 'in_addr': { len = spec.len ?? (v as Buffer).length; (v as Buffer).copy(buf, p, 0, Math.min(len, (v as Buffer).length)); break; }
+      case 'binary': len = (v as Buffer).copy(buf, p); break;
+      case 'flags': buf.writeUInt32LE((v as IpvsFlags).flags >>> 0, p); buf.writeUInt32LE((v as IpvsFlags).mask >>> 0, p + 4); len = 8; break;
+      case 'nested': len = writeSet(spec.nested!, v as AttrValues, buf, p) - p; break;
+      case 'pad': len = 0; break;
+    }
+    buf.writeUInt16LE(NLA_HDRLEN + len, start);
+    // NLA_F_NESTED on nests, as libnl (and so ipvsadm) sends them; the kernel accepts either.
+    buf.writeUInt16LE(spec.id | (spec.type === 'nested' ? NLA_F_NESTED : 0), start + 2);
+    off = start + NLA_HDRLEN + align4(len);
+  }
+  return off;
 }
 
 /**
  * Encode an attribute set. Attributes go on the wire in the object's key order (the kernel does
  * not care; ipvsadm's order is kept so captured ipvsadm requests serve as golden data), undefined
- * values are skipped, and an unknown key throws (a programming error).
+ * values are skipped, and an unknown key throws (a programming error). One allocation per call:
+ * a 10,000-server restore encodes 11,000 of these.
  */
 export function encodeAttrs(set: AttrSetName, values: AttrValues): Buffer {
-  const parts: Buffer[] = [];
-  for (const [key, v] of Object.entries(values)) {
-    const spec = attrSpec(set, key);
-    if (v === undefined) continue;
-    const payload = encodeValue(spec, v);
-    const hdr = Buffer.alloc(NLA_HDRLEN);
-    hdr.writeUInt16LE(NLA_HDRLEN + payload.length, 0);
-    // NLA_F_NESTED on nests, as libnl (and so ipvsadm) sends them; the kernel accepts either.
-    hdr.writeUInt16LE(spec.id | (spec.type === 'nested' ? NLA_F_NESTED : 0), 2);
-    parts.push(hdr, payload, Buffer.alloc(align4(payload.length) - payload.length));
-  }
-  return Buffer.concat(parts);
+  const buf = Buffer.alloc(setLen(set, values));
+  writeSet(set, values, buf, 0);
+  return buf;
 }
 
 const MIN_LEN: Partial<Record<AttrType, number>> = { u8: 1, u16: 2, be16: 2, u32: 4, be32: 4, u64: 8, flags: 8 };

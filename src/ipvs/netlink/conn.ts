@@ -43,6 +43,13 @@ interface Pending {
   done: (err: Error | undefined, msgs: NlMsg[]) => void;
 }
 
+/**
+ * each: NLM_F_ACK on every message (an ACK per change, positive confirmation; the default);
+ * errors: NLM_F_ACK only on each window's last message, which acts as a barrier; failures still
+ * come back one by one as NLMSG_ERROR. Same result, a fraction of the replies to read.
+ */
+export type AckMode = 'each' | 'errors';
+
 export interface BatchMessage { family: number; cmd: number; version: number; attrs: Buffer }
 
 export interface BatchFailure {
@@ -185,27 +192,46 @@ export class NlConnection {
    * Stops after the first window holding an error and returns the first failure (index into
    * msgs); later messages of that window may have been applied, later windows are not sent.
    */
-  async batch(msgs: BatchMessage[], onWindow?: (sent: number) => void): Promise<BatchFailure | undefined> {
+  async batch(msgs: BatchMessage[], onWindow?: (sent: number) => void, opts: { acks?: AckMode } = {}): Promise<BatchFailure | undefined> {
+    const errorsOnly = (opts.acks ?? 'each') === 'errors';
     if (this.broken) throw this.broken;
     const win = this.windowSize();
     for (let start = 0; start < msgs.length; start += win) {
       const slice = msgs.slice(start, start + win);
       const seqs: number[] = [];
       const errnos: number[] = new Array(slice.length).fill(0);
-      const acks: Array<Promise<void>> = [];
       const datagrams: Buffer[] = [];
+      // One promise per window, not per message: thousands of ACKs arrive per second.
+      let left = slice.length;
+      let failed: Error | undefined;
+      let wake: () => void = () => {};
+      const acked = new Promise<void>((resolve) => { wake = resolve; });
+      const what = `a batch of ${slice.length} change(s)`;
       slice.forEach((m, i) => {
         const seq = this.nextSeq();
         seqs.push(seq);
-        acks.push(new Promise<void>((resolve, reject) => {
-          this.register(seq, false, `a batch of ${slice.length} change(s)`, (err) => {
-            if (err instanceof KernelErrno) { errnos[i] = err.errno; resolve(); } else if (err) reject(err); else resolve();
-          });
-        }));
-        datagrams.push(encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: this.transport.port, attrs: m.attrs }));
+        this.register(seq, false, what, (err) => {
+          if (err instanceof KernelErrno) errnos[i] = err.errno; else if (err) failed ??= err;
+          if (--left === 0) wake();
+        });
+        const last = i === slice.length - 1;
+        const flags = NLM_F_REQUEST | (errorsOnly && !last ? 0 : NLM_F_ACK);
+        datagrams.push(encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags, seq, pid: this.transport.port, attrs: m.attrs }));
       });
+      if (errorsOnly) {
+        // The last message's reply is the barrier: the kernel handled the window in order and
+        // queued replies in order, so every message not answered with an error by then succeeded.
+        const barrier = seqs[seqs.length - 1];
+        const p = this.pending.get(barrier)!;
+        const done = p.done;
+        p.done = (err, m) => {
+          done(err, m);
+          for (const s of seqs) if (s !== barrier) this.finish(s, undefined);
+        };
+      }
       const sent = this.transport.send(Buffer.concat(datagrams)).catch((e: Error) => { for (const s of seqs) this.finish(s, e); });
-      await Promise.all([sent, ...acks]);
+      await Promise.all([sent, acked]);
+      if (failed) throw failed;
       onWindow?.(Math.min(start + win, msgs.length));
       const bad = errnos.findIndex((e) => e !== 0);
       if (bad >= 0) {

@@ -6,7 +6,7 @@ import { RejectedError, UnavailableError } from '../../cli/errors.js';
 import type { IpvsDriver, IpvsInfo, Op, ReadOptions, SyncDaemon, Timeouts } from '../driver.js';
 import type { Destination, IpvsTable, VirtualService } from '../model.js';
 import { CTRL_CMD_GETFAMILY, decodeAttrs, encodeAttrs, GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, type AttrValues } from './attrs.js';
-import { KernelErrno, NlConnection, type BatchMessage, type Transport } from './conn.js';
+import { KernelErrno, NlConnection, type AckMode, type BatchMessage, type Transport } from './conn.js';
 import { parseGenl, type NlMsg } from './message.js';
 import {
   daemonAttrs, decodeDaemon, decodeDest, decodeService, decodeTimeouts, formatVersion, opRequest, serviceIdAttrs,
@@ -19,6 +19,11 @@ export interface NetlinkDriverOptions {
   modprobe?: boolean;
   /** Extra transports for parallel destination dumps (a dump occupies its socket until done). */
   extraTransports?: () => Transport;
+  /**
+   * ACK mode of pipelined writes (conn.ts AckMode): 'each' (default, NLM_F_ACK on every change)
+   * or 'errors' (only failures and one barrier per window answer). Also LBCTL_NETLINK_ACKS.
+   */
+  acks?: AckMode;
   /** How many sockets dump destinations in parallel (default 32: best measured in the lab, 10,000 servers). */
   dumpParallelism?: number;
 }
@@ -124,7 +129,8 @@ export class NetlinkDriver implements IpvsDriver {
     if (!ops.length) return;
     const msgs = ops.map((op) => this.opMessage(op));
     this.writes += msgs.length;
-    const fail = await this.conn.batch(msgs, onProgress ? (n) => onProgress(n, msgs.length) : undefined);
+    const acks = this.opts.acks ?? (process.env.LBCTL_NETLINK_ACKS === 'errors' ? 'errors' : 'each');
+    const fail = await this.conn.batch(msgs, onProgress ? (n) => onProgress(n, msgs.length) : undefined, { acks });
     if (fail) throw opError(ops[fail.index], fail.errno, { applied: fail.appliedAfter, failed: fail.failedAfter });
   }
 

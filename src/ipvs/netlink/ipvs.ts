@@ -17,8 +17,20 @@ export type ServiceId = Pick<VirtualService, 'protocol' | 'family' | 'address' |
 const afOf = (f: Family) => (f === 'inet6' ? AF_INET6 : AF_INET);
 const familyOfAf = (af: number): Family => (af === AF_INET6 ? 'inet6' : 'inet');
 
-/** An address as union nf_inet_addr (16 bytes, IPv4 in the first 4). */
+const addrCache = new Map<string, Buffer>();
+
+/** An address as union nf_inet_addr (16 bytes, IPv4 in the first 4). Shared: do not modify. */
 export function addrBytes(address: string): Buffer {
+  let b = addrCache.get(address);
+  if (!b) {
+    if (addrCache.size > 50_000) addrCache.clear();
+    b = parseAddr(address);
+    addrCache.set(address, b);
+  }
+  return b;
+}
+
+function parseAddr(address: string): Buffer {
   const b = Buffer.alloc(16);
   if (net.isIPv4(address)) {
     address.split('.').forEach((o, i) => b.writeUInt8(Number(o), i));
