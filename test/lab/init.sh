@@ -29,7 +29,8 @@ for arg in $(cat /proc/cmdline); do
 done
 [ -n "$job" ] || fail "no lbctl.job= on the kernel command line"
 
-# msize: bigger 9p messages; cache=loose: the host root is read-only for us, so caching is safe.
+# msize: bigger 9p messages. cache=loose trusts the guest's page cache: much faster under TCG;
+# the price is that a host file changed during a run may look stale in the guest.
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /host ||
   fail "cannot mount the host root (9p tag hostroot)"
 mount -t tmpfs -o mode=755 rw /rw
