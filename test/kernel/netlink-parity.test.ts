@@ -262,3 +262,24 @@ test('the kernel\'s errnos map to the documented errors, naming the op, nothing 
   assert.equal(await ipvsadm('-Sn'), '-A -t 10.65.9.1:80 -s rr');
   assert.ok(!(PermissionError.prototype instanceof RejectedError));
 });
+
+for (const acks of ['each', 'errors'] as const) {
+  test(`a failure inside a pipelined batch (ACK mode ${acks}) names its op; the rest of its window is reported`, { skip }, async () => {
+    await ipvsadm('-C');
+    const lines = ['-A -t 10.65.8.1:80 -s rr', ...Array.from({ length: 40 }, (_, i) => `-a -t 10.65.8.1:80 -r 10.66.8.${i + 1}:80 -m -w 1`)];
+    const t = parseRules(lines.join('\n'), 'batch.rules');
+    const ops = toOps(plan({ services: [] }, t)).map((o, i) => ({ ...o, origin: `batch.rules:${i + 1}` }));
+    ops[20] = { ...ops[20], dest: { ...ops[20].dest!, address: '224.0.0.9' } };
+    const drv = await openNetlinkDriver({ acks });
+    try {
+      const err = await drv.apply(ops).catch((e) => e);
+      assert.ok(err instanceof RejectedError && err.errno === 22 && err.where === 'batch.rules:21', String(err));
+      assert.match(err.oneLine(), /20 later change\(s\) of this batch were applied/);
+      const saved = await ipvsadm('-Sn');
+      assert.equal(saved.split('\n').filter((l) => l.startsWith('-a ')).length, 39);
+      assert.ok(!saved.includes('224.0.0.9'));
+    } finally {
+      await drv.close();
+    }
+  });
+}
