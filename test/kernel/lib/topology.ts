@@ -179,6 +179,16 @@ async function removeLeftovers(spec: LabSpec): Promise<void> {
     try { await fs.access(`/sys/class/net/${nsName(b.name)}`); lines.push(batchLine(['link', 'del', nsName(b.name)])); } catch { /* not there */ }
   }
   await ipBatch(lines, undefined, true);
+  // A deleted namespace's veths leave the root namespace asynchronously (netns cleanup runs in a
+  // kernel workqueue): wait until the outer ends of this spec's veths are gone, or remove them.
+  const outers = spec.hosts.flatMap((h) => h.links.map((_, i) => `${nsName(h.name)}-${i}`));
+  for (let tries = 0; tries < 40; tries++) {
+    const left: string[] = [];
+    for (const o of outers) { try { await fs.access(`/sys/class/net/${o}`); left.push(o); } catch { /* gone */ } }
+    if (!left.length) return;
+    if (tries === 20) await ipBatch(left.map((o) => batchLine(['link', 'del', o])), undefined, true);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
