@@ -169,20 +169,18 @@ export class NlConnection {
     return this.send1(m, false);
   }
 
-  private async send1(m: BatchMessage, dump: boolean): Promise<NlMsg[]> {
-    const opts = { dump };
-    if (this.broken) throw this.broken;
+  private send1(m: BatchMessage, dump: boolean): Promise<NlMsg[]> {
+    if (this.broken) return Promise.reject(this.broken);
     const seq = this.nextSeq();
-    const flags = NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK);
+    const flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
     const reply = new Promise<NlMsg[]>((resolve, reject) => {
-      this.register(seq, Boolean(opts.dump), `request ${m.cmd}`, (err, msgs) => (err ? reject(err) : resolve(msgs)));
+      this.register(seq, dump, `request ${m.cmd}`, (err, msgs) => (err ? reject(err) : resolve(msgs)));
     });
     const datagram = encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags, seq, pid: this.transport.port, attrs: m.attrs });
-    // The kernel handles the request inside sendmsg, so the reply can settle before send()
-    // does: wait on both together, never leaving `reply` without a handler.
-    const sent = this.transport.send(datagram).catch((e: Error) => this.finish(seq, e));
-    const [, msgs] = await Promise.all([sent, reply]);
-    return msgs;
+    // The reply settles the request (the kernel handles it inside sendmsg, so the reply can even
+    // come before send() completes); a failed send settles it with the error instead.
+    this.transport.send(datagram).catch((e: Error) => this.finish(seq, e));
+    return reply;
   }
 
   /**
