@@ -2,10 +2,10 @@ import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/ipvs/base.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { selectorFlags, selectorFromFlags } from '../../src/ipvs/flags.js';
-import { deleteDestination, describe, findDestination, requireService } from '../../src/ipvs/ops.js';
+import { deleteDestination, describe, findDestination, requireService, type OpResult } from '../../src/ipvs/ops.js';
 import { makeDestination } from '../../src/ipvs/rules.js';
-import { drainDestination } from '../../src/ipvs/graceful.js';
-import { actionWord, progressAllowed } from '../../src/cli/output.js';
+import { drainAndDelete } from '../../src/ipvs/drain.js';
+import { actionWord, Progress, progressAllowed } from '../../src/cli/output.js';
 
 export default class ServerDelete extends IpvsCommand {
   static summary = 'Remove a real server (ipvsadm -d); with --drain, first weight 0 and wait for its connections to end';
@@ -25,11 +25,19 @@ export default class ServerDelete extends IpvsCommand {
     const driver = await this.ipvs(flags);
     const svc = await requireService(driver, sel);
     const key = makeDestination(sel, flags['real-server'], { forward: 'masq' }, '--real-server');
-    if (flags.drain && !flags['dry-run'] && findDestination(svc, key)) {
-      await drainDestination(driver, svc, findDestination(svc, key)!, { timeoutMs: flags.timeout * 1000, progress: progressAllowed(this.jsonEnabled()) });
+    const cur = findDestination(svc, key);
+    if (flags.drain && !flags['dry-run'] && cur) {
+      const progress = new Progress(progressAllowed(this.jsonEnabled()));
+      const d = await drainAndDelete(driver, svc, cur, {
+        timeoutMs: flags.timeout * 1000,
+        onProgress: (p) => progress.update(`draining ${p.destination} in ${p.service}: ${p.activeConns} active connection(s), ${Math.ceil(p.remainingMs / 1000)}s left`),
+      }).finally(() => progress.done());
+      const r: OpResult = { changed: true, action: d.deleted ? 'deleted' : 'absent', service: d.service, destination: d.destination, reasons: [`drained in ${(d.waitedMs / 1000).toFixed(1)}s`], commands: [], dryRun: false };
+      this.human(describe(r, 'real server').replace(r.action, actionWord(r.action)));
+      return { ...r, drained: true, waitedMs: d.waitedMs };
     }
-    const r = await deleteDestination(driver, (await requireService(driver, sel)), key, flags['dry-run']);
+    const r = await deleteDestination(driver, svc, key, flags['dry-run']);
     this.human(describe(r, 'real server').replace(r.action, actionWord(r.action)));
-    return { ...r, drained: Boolean(flags.drain) };
+    return { ...r, drained: false };
   }
 }

@@ -145,7 +145,8 @@ export class IpvsadmDriver implements IpvsDriver {
 
   async getTimeouts(): Promise<Timeouts> {
     const out = await run(['-L', '--timeout']);
-    const m = /tcp\s+(\d+)\s+tcpfin\s+(\d+)\s+udp\s+(\d+)/.exec(out);
+    // "Timeout (tcp tcpfin udp): 900 120 300"
+    const m = /Timeout \(tcp tcpfin udp\):\s+(\d+)\s+(\d+)\s+(\d+)/.exec(out);
     if (!m) throw new LbctlError(`unexpected ipvsadm --timeout output: ${out}`, ExitCode.Internal);
     return { tcp: Number(m[1]), tcpfin: Number(m[2]), udp: Number(m[3]) };
   }

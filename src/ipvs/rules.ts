@@ -145,6 +145,9 @@ export function makeDestination(sel: ServiceSelector, real: string, o: Destinati
   if (o.tunCsum && o.tunType !== 'gue' && o.tunType !== 'gre') {
     throw new LbctlError('--tun-*csum applies to gue and gre tunnels only', 2, { code: 'EBADTUN', where });
   }
+  if (o.tunCsum === 'remcsum' && o.tunType !== 'gue') {
+    throw new LbctlError('--tun-remcsum applies to gue tunnels only (as ipvsadm and the kernel require)', 2, { code: 'EBADTUN', where });
+  }
   const d: Destination = {
     address: hp.address,
     port: hp.port ?? sel.port ?? 0,

@@ -145,3 +145,31 @@ test('restore --drain: the leaving server keeps its connection, gets no new ones
     await s.cleanup();
   }
 });
+
+test('server delete --drain: times out with exit 8 leaving weight 0 while a connection lives; deletes once it closes', { skip }, async () => {
+  const s = await buildScenario('nat');
+  try {
+    await clearIpvs();
+    const echo = `${s.vip}:${s.echoPort}`;
+    await lb('service', 'add', '-t', echo, '-s', 'rr');
+    await lb('server', 'add', '-t', echo, '-r', `${s.rs1.addr}:${s.echoPort}`, '-m');
+    const conn = await s.connect();
+    await waitFor(async () => (await lb('list', '-t', echo)).services[0].destinations[0].activeConns === 1);
+    const del = ['server', 'delete', '-t', echo, '-r', `${s.rs1.addr}:${s.echoPort}`, '--drain', '--driver', DRIVER];
+    const timedOut = await runLbctl([...del, '--timeout', '2']);
+    assert.equal(timedOut.exitCode, 8, timedOut.stderr);
+    assert.match(timedOut.stderr, /still has 1 active connection.*weight is left at 0/);
+    const left = (await lb('list', '-t', echo)).services[0].destinations;
+    assert.equal(left.length, 1, 'not deleted on timeout');
+    assert.equal(left[0].weight, 0, 'weight left at 0');
+    assert.equal((await conn.check()).alive, true, 'the connection was not reset');
+    await conn.close();
+    const done = await runLbctl([...del, '--timeout', '30', '--json']);
+    assert.equal(done.exitCode, 0, done.stderr);
+    assert.equal(done.json.action, 'deleted');
+    assert.equal((await lb('list', '-t', echo)).services[0].destinations.length, 0);
+  } finally {
+    await clearIpvs();
+    await s.cleanup();
+  }
+});
