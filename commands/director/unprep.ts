@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
 import { unprepDirector } from '../../src/host/director.js';
-import { changeFlags, devFlag, vipFlag } from '../../src/host/flags.js';
+import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/host/flags.js';
 import { renderChange } from '../../src/host/render.js';
 import type { HostChangeResult } from '../../src/host/types.js';
 
@@ -21,10 +21,7 @@ export default class DirectorUnprep extends LbctlCommand {
 
   async run(): Promise<HostChangeResult> {
     const { flags } = await this.parse(DirectorUnprep);
-    const result = await unprepDirector({
-      vips: flags.vip, mode: flags.mode as 'nat' | 'dr' | 'tun' | undefined, dev: flags.dev, netns: flags.netns,
-      persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
-    });
+    const result = await unprepDirector(changeOptions<'nat' | 'dr' | 'tun'>(flags));
     this.human(renderChange(result));
     return result;
   }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
 import { prepRealServer } from '../../src/host/realserver.js';
-import { changeFlags, devFlag, vipFlag } from '../../src/host/flags.js';
+import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/host/flags.js';
 import { renderChange } from '../../src/host/render.js';
 import type { HostChangeResult } from '../../src/host/types.js';
 
@@ -22,10 +22,7 @@ export default class RealserverPrep extends LbctlCommand {
 
   async run(): Promise<HostChangeResult> {
     const { flags } = await this.parse(RealserverPrep);
-    const result = await prepRealServer({
-      vips: flags.vip, mode: flags.mode as 'dr' | 'tun', dev: flags.dev, netns: flags.netns,
-      persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
-    });
+    const result = await prepRealServer(changeOptions<'dr' | 'tun'>(flags));
     this.human(renderChange(result));
     return result;
   }

@@ -14,3 +14,13 @@ export const changeFlags = {
 
 export const vipFlag = (description: string) => Flags.string({ description, multiple: true, delimiter: ',', helpValue: 'VIP' });
 export const devFlag = (description: string) => Flags.string({ description, helpValue: 'IF' });
+
+/** The options of prep/unprep from their parsed flags (one mapping for the four commands). */
+export function changeOptions<M extends string>(flags: {
+  vip?: string[]; mode?: string; dev?: string; netns?: string; persist: boolean; root?: string; 'dry-run': boolean;
+}) {
+  return {
+    vips: flags.vip, mode: flags.mode as M | undefined, dev: flags.dev, netns: flags.netns,
+    persist: flags.persist, root: flags.root, dryRun: flags['dry-run'],
+  };
+}
