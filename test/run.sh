@@ -8,6 +8,20 @@ cd "$(dirname "$0")/.."
 bash test/deps.sh || exit $?
 say() { printf '\033[1m[lbctl test]\033[0m %s\n' "$*" >&2; }
 
+# The "no root" tests run lbctl as user nobody, who must be able to reach this checkout: a clone
+# under `mktemp -d` (mode 0700) is not. Open the search (x) bit of such parent directories for the
+# run and put their modes back afterwards.
+restore_modes=()
+dir="$PWD"
+while [ "$dir" != / ]; do
+  case "$(stat -c %A "$dir")" in
+    *[xt]) ;;
+    *) restore_modes+=("$(stat -c %a "$dir") $dir"); chmod o+x "$dir"; say "opened o+x on $dir for the unprivileged tests (restored at exit)" ;;
+  esac
+  dir="$(dirname "$dir")"
+done
+trap 'for m in "${restore_modes[@]}"; do chmod "${m%% *}" "${m#* }"; done' EXIT
+
 say "building (tsc)..."
 npm run -s build || { say "build failed"; exit 1; }
 
