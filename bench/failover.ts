@@ -10,12 +10,12 @@
  * For comparison it also runs the article's style of check (a negative weight instead of
  * FAULT), which waits for the BACKUP's master-down timer.
  *
- *   node dist/bench/failover.js [--runs N] [--compare-runs N] [--json]
+ *   node build/bench/failover.js [--runs N] [--compare-runs N] [--json]
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { generateFiles } from '../src/spec/generate.js';
-import { FailoverLab, LAB_NET, labSpec, sleep, type ClientSample } from '../src/keepalived/lab.js';
+import { generateFiles } from '../src/cluster/generate.js';
+import { FailoverLab, LAB_NET, labSpec, sleep, type ClientSample } from '../test/support/keepalived-lab.js';
 
 const ARTICLE_MS = 3000;
 const TARGET_MS = 2000;

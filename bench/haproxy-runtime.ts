@@ -4,14 +4,14 @@
  * Also times what the lbctl number is made of: bare node startup, oclif startup
  * (`lbctl --version`) and the in-process work (connect, read, parse, serialise).
  *
- *   node dist/bench/haproxy-runtime.js [--servers 1000] [--rounds 15]
+ *   node build/bench/haproxy-runtime.js [--servers 1000] [--rounds 15]
  * Needs haproxy and socat; prints medians and the ratio (target: <= 1.5x).
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { lbctlRoot } from '../src/cli/inprocess.js';
-import { startLabHaproxy } from '../src/haproxy/lab.js';
+import { startLabHaproxy } from '../test/support/haproxy-lab.js';
 import { haproxyStat } from '../src/haproxy/runtime-ops.js';
 
 function arg(name: string, dflt: number): number {

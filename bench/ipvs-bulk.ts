@@ -7,7 +7,7 @@
  * Then, with the largest table loaded: a no-op re-apply (read + plan + zero writes) against
  * one full dump (`ipvsadm -Sn`, and lbctl's own read), and a single weight change.
  *
- *   bash test/lab/run.sh -- node dist/bench/ipvs-bulk.js
+ *   bash test/lab/run.sh -- node build/bench/ipvs-bulk.js
  *   LBCTL_BENCH_QUICK=1 ... (CI: sizes 100 and 500, (c) up to 100)
  *   --json  prints the results as JSON
  */

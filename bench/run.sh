@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/deps.sh
-npm run -s build
+npm run -s build && npm run -s build:test
 what="${1:-all}"
 has() { [ "$what" = all ] || [ "$what" = "$1" ]; }
-if has startup; then bash test/lab/run.sh -- node dist/bench/startup.js; fi
-if has ipvs-bulk && [ -f dist/bench/ipvs-bulk.js ]; then bash test/lab/run.sh -- node dist/bench/ipvs-bulk.js; fi
-if has haproxy-runtime && [ -f dist/bench/haproxy-runtime.js ]; then node dist/bench/haproxy-runtime.js; fi
-if has failover && [ -f dist/bench/failover.js ]; then node dist/bench/failover.js; fi
-if has shell && [ -f dist/bench/shell.js ]; then node dist/bench/shell.js; fi
+if has startup; then bash test/lab/run.sh -- node build/bench/startup.js; fi
+if has ipvs-bulk && [ -f build/bench/ipvs-bulk.js ]; then bash test/lab/run.sh -- node build/bench/ipvs-bulk.js; fi
+if has haproxy-runtime && [ -f build/bench/haproxy-runtime.js ]; then node build/bench/haproxy-runtime.js; fi
+if has failover && [ -f build/bench/failover.js ]; then node build/bench/failover.js; fi
+if has shell && [ -f build/bench/shell.js ]; then node build/bench/shell.js; fi

@@ -3,12 +3,12 @@
  * command, side by side, with the work itself (the same src/ call made directly) to show the
  * shell's own overhead. Target: overhead under 5 ms. HAProxy cases run against a real haproxy
  * on loopback; `list` is added when IPVS is available (run it in the kernel lab for that).
- *   node dist/bench/shell.js [in-shell rounds] [process rounds]
+ *   node build/bench/shell.js [in-shell rounds] [process rounds]
  */
 import path from 'node:path';
 import { execa } from 'execa';
 import { lbctlRoot, loadConfig } from '../src/cli/inprocess.js';
-import { startLabHaproxy, startLabServer } from '../src/haproxy/lab.js';
+import { startLabHaproxy, startLabServer } from '../test/support/haproxy-lab.js';
 import { haproxyBackends, haproxyInfo, haproxyStat, setServerWeight } from '../src/haproxy/runtime-ops.js';
 import { ShellContext } from '../src/shell/context.js';
 import { runArgv } from '../src/shell/exec.js';

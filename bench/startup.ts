@@ -3,7 +3,7 @@
  * measured side by side (interleaved rounds, medians) in one run. Run it inside the kernel lab
  * (bench/run.sh does) so that `list` reads a real IPVS table; elsewhere `list` fails fast at the
  * driver and measures start-up only (said in the output).
- *   node dist/bench/startup.js [rounds]
+ *   node build/bench/startup.js [rounds]
  */
 import { execa } from 'execa';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { confirm } from '@inquirer/prompts';
-import { IpvsCommand } from '../src/ipvs/base.js';
+import { IpvsCommand } from '../src/cli/ipvs-command.js';
 import { driverFlag } from '../src/ipvs/select.js';
 import { AbortedError, UsageError } from '../src/cli/errors.js';
 

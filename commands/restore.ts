@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { IpvsCommand } from '../src/ipvs/base.js';
+import { IpvsCommand } from '../src/cli/ipvs-command.js';
 import { driverFlag } from '../src/ipvs/select.js';
 import { loadDesired, restore } from '../src/ipvs/restore.js';
 import { renderPlan } from '../src/ipvs/plan.js';

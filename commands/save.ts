@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { IpvsCommand } from '../src/ipvs/base.js';
+import { IpvsCommand } from '../src/cli/ipvs-command.js';
 import { driverFlag } from '../src/ipvs/select.js';
 import { formatTable, type RulesFormat } from '../src/ipvs/formats.js';
 import { sortTable } from '../src/ipvs/model.js';

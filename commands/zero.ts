@@ -1,6 +1,6 @@
-import { IpvsCommand } from '../src/ipvs/base.js';
+import { IpvsCommand } from '../src/cli/ipvs-command.js';
 import { driverFlag } from '../src/ipvs/select.js';
-import { selectorFlags, selectorFromFlags } from '../src/ipvs/flags.js';
+import { selectorFlags, selectorFromFlags } from '../src/cli/ipvs-flags.js';
 import { requireService } from '../src/ipvs/ops.js';
 import { serviceLabel } from '../src/ipvs/model.js';
 

@@ -22,8 +22,9 @@ while [ "$dir" != / ]; do
 done
 trap 'for m in "${restore_modes[@]}"; do chmod "${m%% *}" "${m#* }"; done' EXIT
 
-say "building (tsc)..."
+say "building the product (dist/) and the tests (build/)..."
 npm run -s build || { say "build failed"; exit 1; }
+npm run -s build:test || { say "test build failed"; exit 1; }
 
 SUITES="${LBCTL_TEST_SUITES:-unit host kernel}"
 mkdir -p test-results
@@ -32,7 +33,7 @@ pass=0; fail=0; rc=0
 
 files_for() {
   local f
-  for f in dist/test/"$1"/*.test.js; do
+  for f in build/test/"$1"/*.test.js; do
     [ -e "$f" ] || continue
     if [ -n "${LBCTL_TEST_FILTER:-}" ] && ! [[ "$f" =~ $LBCTL_TEST_FILTER ]]; then continue; fi
     echo "$f"

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
 import { color } from '../../src/cli/output.js';
-import { checkCluster, checkError, type CheckReport } from '../../src/spec/check.js';
+import { checkCluster, checkError, type CheckReport } from '../../src/cluster/check.js';
 
 export default class ConfigCheck extends LbctlCommand {
   static summary = 'Check a cluster spec: schema, pair rules, and haproxy -c / keepalived --config-test on every generated file.';

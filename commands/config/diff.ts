@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
-import { ChangesPendingError } from '../../src/spec/errors.js';
-import { diffNode, type DiffResult } from '../../src/spec/install.js';
+import { ChangesPendingError } from '../../src/cluster/errors.js';
+import { diffNode, type DiffResult } from '../../src/cluster/install.js';
 
 export default class ConfigDiff extends LbctlCommand {
   static summary = 'Show a unified diff of the installed haproxy.cfg/keepalived.conf against what the spec generates.';

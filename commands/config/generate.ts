@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
 import { actionWord, table } from '../../src/cli/output.js';
-import { generateFiles, type GenerateResult } from '../../src/spec/generate.js';
+import { generateFiles, type GenerateResult } from '../../src/cluster/generate.js';
 
 export default class ConfigGenerate extends LbctlCommand {
   static summary = 'Generate haproxy.cfg and keepalived.conf for every node (or one) from a cluster spec.';

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
 import { actionWord, table } from '../../src/cli/output.js';
-import { installNode, type InstallResult } from '../../src/spec/install.js';
+import { installNode, type InstallResult } from '../../src/cluster/install.js';
 
 export default class ConfigInstall extends LbctlCommand {
   static summary = 'Install one node\'s generated haproxy.cfg and keepalived.conf, and optionally reload the daemons.';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { IpvsCommand } from '../../src/ipvs/base.js';
+import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { checkDaemonWanted, checkSyncId, convergeDaemon, formatDaemon } from '../../src/ipvs/netlink/settings.js';
 import { actionWord } from '../../src/cli/output.js';

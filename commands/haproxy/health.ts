@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { CheckFailedError } from '../../src/cli/errors.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { HaproxyRuntimeCommand } from '../../src/haproxy/runtime-command.js';
+import { HaproxyRuntimeCommand } from '../../src/cli/haproxy-command.js';
 import { haproxyHealth, type HealthResult } from '../../src/haproxy/runtime-ops.js';
 import { renderHealth } from '../../src/haproxy/runtime-view.js';
 

@@ -1,4 +1,4 @@
-import { HaproxyRuntimeCommand } from '../../src/haproxy/runtime-command.js';
+import { HaproxyRuntimeCommand } from '../../src/cli/haproxy-command.js';
 import { haproxyInfo, type InfoResult } from '../../src/haproxy/runtime-ops.js';
 import { renderInfo } from '../../src/haproxy/runtime-view.js';
 

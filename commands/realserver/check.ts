@@ -3,7 +3,7 @@ import { LbctlCommand } from '../../src/cli/base.js';
 import { CheckFailedError } from '../../src/cli/errors.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { checkRealServer } from '../../src/host/realserver.js';
-import { devFlag, hostFlags, vipFlag } from '../../src/host/flags.js';
+import { devFlag, hostFlags, vipFlag } from '../../src/cli/host-flags.js';
 import { renderCheck } from '../../src/host/render.js';
 import type { CheckResult } from '../../src/host/types.js';
 

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
 import { unprepRealServer } from '../../src/host/realserver.js';
-import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/host/flags.js';
+import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/cli/host-flags.js';
 import { renderChange } from '../../src/host/render.js';
 import type { HostChangeResult } from '../../src/host/types.js';
 

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { IpvsCommand } from '../../src/ipvs/base.js';
+import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
-import { selectorFlags, selectorFromFlags } from '../../src/ipvs/flags.js';
+import { selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
 import { deleteDestination, describe, findDestination, requireService, type OpResult } from '../../src/ipvs/ops.js';
 import { makeDestination } from '../../src/ipvs/rules.js';
 import { drainAndDelete } from '../../src/ipvs/drain.js';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { IpvsCommand } from '../../src/ipvs/base.js';
+import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
-import { destFlags, destinationFromFlags, selectorFlags, selectorFromFlags } from '../../src/ipvs/flags.js';
+import { destFlags, destinationFromFlags, selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
 import { convergeDestination, describe, findDestination, requireService } from '../../src/ipvs/ops.js';
 import { makeDestination } from '../../src/ipvs/rules.js';
 import { NotFoundError } from '../../src/cli/errors.js';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { IpvsCommand } from '../../src/ipvs/base.js';
+import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
-import { selectorFlags, serviceFlags, serviceFromFlags } from '../../src/ipvs/flags.js';
+import { selectorFlags, serviceFlags, serviceFromFlags } from '../../src/cli/ipvs-flags.js';
 import { convergeService, describe } from '../../src/ipvs/ops.js';
 import { actionWord } from '../../src/cli/output.js';
 

@@ -1,4 +1,4 @@
-import { IpvsCommand } from '../../src/ipvs/base.js';
+import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { formatTimeouts } from '../../src/ipvs/netlink/settings.js';
 

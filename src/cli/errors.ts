@@ -67,6 +67,9 @@ export class TimeoutError extends LbctlError {
 export class CheckFailedError extends LbctlError {
   constructor(message: string, opts?: ErrorOptions) { super(message, ExitCode.CheckFailed, opts); }
 }
+export class BusyError extends LbctlError {
+  constructor(message: string, opts?: ErrorOptions) { super(message, ExitCode.Busy, opts); }
+}
 export class AbortedError extends LbctlError {
   constructor(message: string, opts?: ErrorOptions) { super(message, ExitCode.Aborted, opts); }
 }

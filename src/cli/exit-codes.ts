@@ -15,6 +15,7 @@ export const ExitCode = {
   CheckFailed: 9,
   ChangesPending: 10,
   Aborted: 11,
+  Busy: 12,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -32,4 +33,5 @@ export const EXIT_CODE_DOCS: ReadonlyArray<{ code: number; name: ExitCodeName; m
   { code: 9, name: 'CheckFailed', meaning: 'a check found problems (realserver/director check, config check, haproxy health with servers down)' },
   { code: 10, name: 'ChangesPending', meaning: 'with --exit-code on a dry run/plan: changes would be made' },
   { code: 11, name: 'Aborted', meaning: 'the user declined a confirmation prompt, or the command was interrupted' },
+  { code: 12, name: 'Busy', meaning: 'another lbctl holds the lock of the same resource (IPVS table, host-prep records, config root) past --lock-timeout; the message names the holder' },
 ];

@@ -1,6 +1,7 @@
 import { Config, Errors } from '@oclif/core';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 /**
  * Run lbctl commands inside this node process: the same command classes, flags and output
@@ -10,12 +11,20 @@ import path from 'node:path';
 export interface InProcessResult { exitCode: number; stdout: string; stderr: string; json?: any }
 
 let configPromise: Promise<Config> | undefined;
+const here = path.dirname(fileURLToPath(import.meta.url));
 export function lbctlRoot(): string {
-  // dist/src/cli/inprocess.js -> package root
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  // <out>/src/cli/inprocess.js -> package root, where <out> is dist/ (product) or build/ (tests)
+  return path.resolve(here, '..', '..', '..');
 }
 export async function loadConfig(): Promise<Config> {
-  configPromise ??= Config.load({ root: lbctlRoot() });
+  configPromise ??= (async () => {
+    const root = lbctlRoot();
+    // Run the command classes compiled next to this file, so that in-process runs share one copy
+    // of every module with their caller (the shell's shared driver, the tests' build/ copy).
+    const pjson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+    pjson.oclif = { ...pjson.oclif, commands: './' + path.relative(root, path.resolve(here, '..', '..', 'commands')) };
+    return Config.load({ root, pjson });
+  })();
   return configPromise;
 }
 

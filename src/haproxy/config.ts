@@ -5,7 +5,7 @@
  */
 import type {
   AclSpec, BackendSpec, CondSpec, FrontendSpec, HaproxySpec, HttpRequestRule, ListenSpec, ProxyOptions, ServerSpec, StatsSpec,
-} from '../spec/types.js';
+} from '../cluster/types.js';
 
 const I = '    ';
 

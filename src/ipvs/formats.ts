@@ -3,7 +3,7 @@ import YAML, { LineCounter, isMap, isSeq, type Node } from 'yaml';
 import { InputError, LbctlError } from '../cli/errors.js';
 import { DEFAULTS } from './constants.js';
 import { checkSchedFlags, checkScheduler, defaultNetmask, type IpvsTable, type VirtualService } from './model.js';
-import { formatHostPort } from './address.js';
+import { formatHostPort } from '../net/address.js';
 import { makeDestination, parseRules, parseSelector, printRules } from './rules.js';
 
 export type RulesFormat = 'rules' | 'yaml' | 'json';

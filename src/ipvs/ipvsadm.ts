@@ -9,7 +9,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import type { IpvsDriver, IpvsInfo, Op, ReadOptions, SyncDaemon, Timeouts } from './driver.js';
 import { destinationKey, serviceLabel, serviceSelector, type IpvsTable, type ServiceStats, type VirtualService } from './model.js';
 import { parseRules, printDestination, printService } from './rules.js';
-import { parseHostPort } from './address.js';
+import { parseHostPort } from '../net/address.js';
 
 const BIN = process.env.LBCTL_IPVSADM ?? 'ipvsadm';
 

@@ -1,5 +1,5 @@
 import { DEFAULTS, SCHEDULERS, SCHED_FLAG_BITS, type ForwardMethod, type Protocol, type Scheduler, type TunCsum, type TunType } from './constants.js';
-import { formatHostPort, type Family } from './address.js';
+import { formatHostPort, type Family } from '../net/address.js';
 import { UsageError } from '../cli/errors.js';
 
 /** How a virtual service is addressed: protocol + VIP:port, or a firewall mark. */

@@ -1,6 +1,6 @@
 /** Human views of the IPVS table, like `ipvsadm -Ln` with --stats / --rate. */
 import { table } from '../cli/output.js';
-import { formatHostPort } from './address.js';
+import { formatHostPort } from '../net/address.js';
 import { serviceLabel, type IpvsTable, type ServiceStats } from './model.js';
 
 const FWD = { masq: 'Masq', droute: 'Route', tunnel: 'Tunnel' } as const;

@@ -5,7 +5,7 @@
  */
 import { LbctlError, InputError } from '../cli/errors.js';
 import { DEFAULTS, TUN_TYPES, type ForwardMethod, type TunCsum, type TunType } from './constants.js';
-import { formatHostPort, parseHostPort, parsePort, type Family } from './address.js';
+import { formatHostPort, parseHostPort, parsePort, type Family } from '../net/address.js';
 import {
   checkSchedFlags, checkScheduler, checkU32, checkWeight, defaultNetmask, serviceKey, serviceSelector, sortTable,
   type Destination, type IpvsTable, type ServiceProtocol, type VirtualService,

@@ -3,7 +3,7 @@
  * src/spec/expand.ts (all defaults resolved); rendering is a pure function of it, so the
  * same model always gives the same bytes.
  */
-import type { VirtualServerSpec } from '../spec/types.js';
+import type { VirtualServerSpec } from '../cluster/types.js';
 
 export interface KeepalivedScript {
   name: string;

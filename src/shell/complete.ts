@@ -1,6 +1,6 @@
 import type { Command } from '@oclif/core';
 import { SCHEDULERS } from '../ipvs/constants.js';
-import { formatHostPort } from '../ipvs/address.js';
+import { formatHostPort } from '../net/address.js';
 import type { VirtualService } from '../ipvs/model.js';
 import type { ShellContext } from './context.js';
 import { matchChildren, type CommandNode } from './resolve.js';

@@ -1,7 +1,7 @@
 import { Flags, Parser, type Command, type Config } from '@oclif/core';
 import { confirm } from '@inquirer/prompts';
 import { AbortedError } from '../cli/errors.js';
-import { ipvsadmArgv, selectorFromFlags } from '../ipvs/flags.js';
+import { ipvsadmArgv, selectorFromFlags } from '../cli/ipvs-flags.js';
 import { serviceKey, serviceLabel } from '../ipvs/model.js';
 import { openDriver, isSharedDriver } from '../ipvs/select.js';
 import { openRuntimeSession, resolveTargets } from '../haproxy/runtime-ops.js';

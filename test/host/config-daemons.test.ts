@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { keepalivedConfigTest } from '../../src/keepalived/config-check.js';
-import { lbctl } from '../../src/keepalived/lab.js';
+import { lbctl } from '../support/keepalived-lab.js';
 
 const examplesDir = path.join(lbctlRoot(), 'examples');
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { FailoverLab, LAB_NET, labSpec, lbctl, sleep } from '../../src/keepalived/lab.js';
+import { FailoverLab, LAB_NET, labSpec, lbctl, sleep } from '../support/keepalived-lab.js';
 
 /** A few requests; the set of (backend, load balancer) pairs that answered. */
 async function probe(lab: FailoverLab, n = 6): Promise<{ bodies: string[]; failures: number }> {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { FailoverLab, LAB_NET, labSpec, lbctl, sleep } from '../../src/keepalived/lab.js';
+import { FailoverLab, LAB_NET, labSpec, lbctl, sleep } from '../support/keepalived-lab.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 
 const NEW_VIP = '10.77.0.101';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execa } from 'execa';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { httpGet, rawShowStat, startLabHaproxy, startLabServer, type LabServer } from '../../src/haproxy/lab.js';
+import { httpGet, rawShowStat, startLabHaproxy, startLabServer, type LabServer } from '../support/haproxy-lab.js';
 
 /**
  * `lbctl haproxy server drain --wait` as a real process: it returns when the long-lived

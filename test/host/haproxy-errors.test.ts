@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { execa } from 'execa';
 import { runLbctl, lbctlRoot } from '../../src/cli/inprocess.js';
-import { rawShowStat, spread, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../../src/haproxy/lab.js';
+import { rawShowStat, spread, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../support/haproxy-lab.js';
 
 /**
  * Bad input against a real haproxy: each case is one error line with its documented exit

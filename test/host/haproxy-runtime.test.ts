@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { runLbctl } from '../../src/cli/inprocess.js';
-import { httpGet, rawCommand, rawShowStat, spread, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../../src/haproxy/lab.js';
+import { httpGet, rawCommand, rawShowStat, spread, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../support/haproxy-lab.js';
 import { OneShotChannel, RuntimeSession } from '../../src/haproxy/runtime.js';
 import { openRuntimeSession } from '../../src/haproxy/runtime-ops.js';
 import { parseShowStat } from '../../src/haproxy/stat.js';

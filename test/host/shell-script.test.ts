@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execa } from 'execa';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { rawCommand, rawShowStat, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../../src/haproxy/lab.js';
+import { rawCommand, rawShowStat, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../support/haproxy-lab.js';
 
 /**
  * `lbctl shell` fed on stdin against a real haproxy 2.6: the same ten commands as a script

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { httpGet, rawCommand, rawShowStat, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../../src/haproxy/lab.js';
-import { lastLine, TmuxSession, tmpStateDir } from '../../src/shell/tmux.js';
+import { httpGet, rawCommand, rawShowStat, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../support/haproxy-lab.js';
+import { lastLine, TmuxSession, tmpStateDir } from '../support/tmux.js';
 
 /**
  * The interactive shell in a real terminal (tmux) against a real haproxy 2.6 on loopback.

@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { lastLine, TmuxSession, tmpStateDir } from '../../src/shell/tmux.js';
+import { lastLine, TmuxSession, tmpStateDir } from '../support/tmux.js';
 import { labSkipReason } from './lib/topology.js';
 
 const skip = labSkipReason();

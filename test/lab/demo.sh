@@ -8,4 +8,4 @@ bash test/deps.sh
 printf '\033[1m[lbctl demo]\033[0m building...\n' >&2
 npm run -s build
 printf '\033[1m[lbctl demo]\033[0m booting the kernel lab (qemu) and running the demo inside it...\n' >&2
-exec bash test/lab/run.sh -- node dist/test/lab/demo.js
+exec bash test/lab/run.sh -- node build/test/lab/demo.js

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { lbctl } from '../../src/keepalived/lab.js';
+import { lbctl } from '../support/keepalived-lab.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 
 const spec = path.join(lbctlRoot(), 'examples', 'minimal-pair.yaml');

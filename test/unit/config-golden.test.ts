@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { compileSpec, renderNodes } from '../../src/spec/generate.js';
+import { compileSpec, renderNodes } from '../../src/cluster/generate.js';
 
 const root = lbctlRoot();
 const examplesDir = path.join(root, 'examples');

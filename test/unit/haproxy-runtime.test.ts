@@ -10,7 +10,7 @@ import {
 } from '../../src/haproxy/stat.js';
 import { RuntimeSession, checkAnswer, parseRuntimeAddress, resolveSocket, runtimeCommand, statsSocketsFromConfig } from '../../src/haproxy/runtime.js';
 import { SERVER_ACTIONS, counterTotal, healthState, parseServerRef, parseWeightSpec, resolveTargets } from '../../src/haproxy/runtime-ops.js';
-import { parseDuration } from '../../src/haproxy/server-state-command.js';
+import { parseDuration } from '../../src/cli/haproxy-server-state-command.js';
 import { duration, bytes, table } from '../../src/haproxy/runtime-view.js';
 
 /** Pure logic of the runtime client, on text captured from haproxy 2.6.12 (Debian 12). */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRules, printRules } from '../../src/ipvs/rules.js';
 import { loadTable, formatTable } from '../../src/ipvs/formats.js';
-import { parseHostPort } from '../../src/ipvs/address.js';
+import { parseHostPort } from '../../src/net/address.js';
 import { LbctlError } from '../../src/cli/errors.js';
 
 // A file as `ipvsadm-save` (without -n) writes it, with names, and one as /etc/sysconfig/ipvsadm holds it.

@@ -15,9 +15,9 @@ import path from 'node:path';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { LbctlError } from '../../src/cli/errors.js';
-import { generateFiles } from '../../src/spec/generate.js';
-import { checkCluster, checkError } from '../../src/spec/check.js';
-import { lbctl } from '../../src/keepalived/lab.js';
+import { generateFiles } from '../../src/cluster/generate.js';
+import { checkCluster, checkError } from '../../src/cluster/check.js';
+import { lbctl } from '../support/keepalived-lab.js';
 
 const dir = path.join(lbctlRoot(), 'test', 'fixtures', 'specs-bad');
 const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseSpec } from '../../src/spec/load.js';
-import { expandKeepalived, instanceRoles } from '../../src/spec/expand.js';
-import { checkSpec, comparePair, inSubnet } from '../../src/spec/pair-check.js';
-import { renderNodes } from '../../src/spec/generate.js';
-import type { ClusterSpec } from '../../src/spec/types.js';
+import { parseSpec } from '../../src/cluster/load.js';
+import { expandKeepalived, instanceRoles } from '../../src/cluster/expand.js';
+import { checkSpec, comparePair, inSubnet } from '../../src/cluster/pair-check.js';
+import { renderNodes } from '../../src/cluster/generate.js';
+import type { ClusterSpec } from '../../src/cluster/types.js';
 
 const pair = `cluster: t
 nodes:

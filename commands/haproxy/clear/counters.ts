@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { HaproxyRuntimeCommand } from '../../../src/haproxy/runtime-command.js';
+import { HaproxyRuntimeCommand } from '../../../src/cli/haproxy-command.js';
 import { clearCounters, type ClearResult } from '../../../src/haproxy/runtime-ops.js';
 import { renderClear } from '../../../src/haproxy/runtime-view.js';
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { ServerStateCommand } from '../../../src/haproxy/server-state-command.js';
+import { ServerStateCommand } from '../../../src/cli/haproxy-server-state-command.js';
 
 export default class HaproxyServerDrain extends ServerStateCommand {
   static action = 'drain' as const;

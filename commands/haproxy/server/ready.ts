@@ -1,4 +1,4 @@
-import { ServerStateCommand } from '../../../src/haproxy/server-state-command.js';
+import { ServerStateCommand } from '../../../src/cli/haproxy-server-state-command.js';
 
 export default class HaproxyServerReady extends ServerStateCommand {
   static action = 'ready' as const;

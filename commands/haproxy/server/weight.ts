@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { HaproxyRuntimeCommand } from '../../../src/haproxy/runtime-command.js';
+import { HaproxyRuntimeCommand } from '../../../src/cli/haproxy-command.js';
 import { setServerWeight, type WeightResult } from '../../../src/haproxy/runtime-ops.js';
 import { renderWeight } from '../../../src/haproxy/runtime-view.js';
 

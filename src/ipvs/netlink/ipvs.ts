@@ -7,7 +7,7 @@ import {
   AF_INET, AF_INET6, ConnFwd, IP_VS_CONN_F_FWD_MASK, PROTOCOLS, SvcFlag, TunFlag, TunTypeNum,
   type ForwardMethod, type Scheduler, type TunCsum, type TunType,
 } from '../constants.js';
-import { canonicalIp, type Family } from '../address.js';
+import { canonicalIp, type Family } from '../../net/address.js';
 import { defaultNetmask, type Destination, type ServiceStats, type VirtualService } from '../model.js';
 import type { Op, SyncDaemon, Timeouts } from '../driver.js';
 import { IpvsCmd, type AttrValues, type IpvsFlags } from './attrs.js';

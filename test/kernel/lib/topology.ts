@@ -43,7 +43,7 @@ async function traced<T>(what: string, work: () => Promise<T>): Promise<T> {
 /** Why kernel tests cannot run in this process (undefined inside the lab): pass to test's `skip`. */
 export function labSkipReason(): string | undefined {
   if (process.env.LBCTL_IN_LAB !== '1') {
-    return 'not inside the kernel lab: run `bash test/lab/run.sh -- node --test dist/test/kernel/<file>.test.js`';
+    return 'not inside the kernel lab: run `bash test/lab/run.sh -- node --test build/test/kernel/<file>.test.js`';
   }
   if (process.getuid?.() !== 0) return 'kernel lab tests need root';
   return undefined;

@@ -103,3 +103,83 @@ export function parseHostPort(text: string, opts: { what?: string; portRequired?
 export function formatHostPort(address: string, port: number): string {
   return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
 }
+
+/**
+ * An address as the kernel's 16-byte union nf_inet_addr (IPv4 in the first 4 bytes, network
+ * order). Throws on text that is not an IP address: callers validate first.
+ */
+export function ipToBytes(address: string): Buffer {
+  const b = Buffer.alloc(16);
+  if (net.isIPv4(address)) {
+    address.split('.').forEach((o, i) => b.writeUInt8(Number(o), i));
+    return b;
+  }
+  if (!net.isIPv6(address)) throw new TypeError(`not an IP address: ${address}`);
+  // Expand "::" and an embedded IPv4 tail into 8 groups.
+  let text = address.replace(/%.*$/, '');
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const o = v4[1].split('.').map(Number);
+    text = text.slice(0, -v4[1].length) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t];
+  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
+  return b;
+}
+
+/** The inverse of ipToBytes, in canonical text. */
+export function bytesToIp(b: Buffer, family: Family): string {
+  if (family === 'inet') return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  return canonicalIp(groups.join(':'))!;
+}
+
+export interface Cidr { address: string; prefix: number; family: Family }
+
+/**
+ * "10.0.0.0/24", "2001:db8::/64"; a bare address is a host route (/32, /128) unless
+ * `prefixRequired`. Returns undefined for anything else: callers raise their own error with
+ * the flag or file:line it came from.
+ */
+export function parseCidr(text: string, opts: { prefixRequired?: boolean } = {}): Cidr | undefined {
+  const m = /^([^/\s]+)(?:\/(\d{1,3}))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const address = canonicalIp(m[1]);
+  if (!address) return undefined;
+  const family = familyOf(address);
+  const max = family === 'inet' ? 32 : 128;
+  if (m[2] === undefined) return opts.prefixRequired ? undefined : { address, prefix: max, family };
+  const prefix = Number(m[2]);
+  return prefix <= max ? { address, prefix, family } : undefined;
+}
+
+/** Is `ip` inside `cidr`? False across families; undefined when cidr does not parse or has no prefix. */
+export function inSubnet(ip: string, cidr: string): boolean | undefined {
+  const c = parseCidr(cidr, { prefixRequired: true });
+  const a = canonicalIp(ip);
+  if (!c || !a) return undefined;
+  if (familyOf(a) !== c.family) return false;
+  const list = new net.BlockList();
+  list.addSubnet(c.address, c.prefix, c.family === 'inet' ? 'ipv4' : 'ipv6');
+  return list.check(a, c.family === 'inet' ? 'ipv4' : 'ipv6');
+}
+
+/** A dotted IPv4 netmask's prefix length; undefined when it is not a valid contiguous mask. */
+export function netmaskPrefix(mask: string): number | undefined {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(mask)) return undefined;
+  const octets = mask.split('.').map(Number);
+  if (octets.some((o) => o > 255)) return undefined;
+  const n = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const bits = n.toString(2).padStart(32, '0');
+  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+}
+
+/** The dotted netmask of a prefix length (0-32). */
+export function prefixNetmask(prefix: number): string {
+  const n = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}

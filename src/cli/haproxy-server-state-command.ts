@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { Progress, progressAllowed } from '../cli/output.js';
-import { UsageError } from '../cli/errors.js';
-import { HaproxyRuntimeCommand } from './runtime-command.js';
-import { setServerState, type ServerAction, type ServerStateResult } from './runtime-ops.js';
-import { renderServerState } from './runtime-view.js';
+import { Progress, progressAllowed } from './output.js';
+import { UsageError } from './errors.js';
+import { HaproxyRuntimeCommand } from './haproxy-command.js';
+import { setServerState, type ServerAction, type ServerStateResult } from '../haproxy/runtime-ops.js';
+import { renderServerState } from '../haproxy/runtime-view.js';
 
 /** Parse "90", "90s", "500ms", "2m" to milliseconds. */
 export function parseDuration(text: string): number {

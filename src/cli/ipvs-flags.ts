@@ -1,10 +1,10 @@
 /** oclif flags shared by the IPVS commands, with ipvsadm's short switches. */
 import { Flags } from '@oclif/core';
-import { UsageError } from '../cli/errors.js';
-import { DEFAULTS, TUN_TYPES, type ForwardMethod, type TunCsum, type TunType } from './constants.js';
-import { checkSchedFlags, checkScheduler, defaultNetmask, type VirtualService } from './model.js';
-import { makeDestination, parseSelector, type ServiceSelector } from './rules.js';
-import type { Destination } from './model.js';
+import { UsageError } from './errors.js';
+import { DEFAULTS, TUN_TYPES, type ForwardMethod, type TunCsum, type TunType } from '../ipvs/constants.js';
+import { checkSchedFlags, checkScheduler, defaultNetmask, type VirtualService } from '../ipvs/model.js';
+import { makeDestination, parseSelector, type ServiceSelector } from '../ipvs/rules.js';
+import type { Destination } from '../ipvs/model.js';
 
 export const selectorFlags = {
   'tcp-service': Flags.string({ char: 't', description: 'TCP virtual service ADDR:PORT', helpGroup: 'SERVICE' }),

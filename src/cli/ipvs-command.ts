@@ -1,7 +1,7 @@
-import { LbctlCommand } from '../cli/base.js';
-import type { IpvsDriver } from './driver.js';
-import { ipvsadmArgv } from './flags.js';
-import { isSharedDriver, openDriver } from './select.js';
+import { LbctlCommand } from './base.js';
+import type { IpvsDriver } from '../ipvs/driver.js';
+import { ipvsadmArgv } from './ipvs-flags.js';
+import { isSharedDriver, openDriver } from '../ipvs/select.js';
 
 /** Base of the IPVS commands: ipvsadm argv spellings, and one driver per command run. */
 export abstract class IpvsCommand extends LbctlCommand {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { LbctlCommand } from '../cli/base.js';
+import { LbctlCommand } from './base.js';
 
 /**
  * Base of the `lbctl haproxy` runtime commands: the --socket/--socket-timeout flags.
