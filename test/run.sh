@@ -62,8 +62,11 @@ for suite in $SUITES; do
       --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
     r=$?
   fi
+  before=$fail
   if [ -f "$tap" ]; then count "$tap"; else say "suite $suite produced no results"; fail=$((fail + 1)); fi
-  [ $r -eq 0 ] || rc=1
+  # A runner or lab that died (timeout, crash) without reporting a failing test still fails the run,
+  # and the closing line must say so.
+  if [ $r -ne 0 ]; then rc=1; [ $fail -gt $before ] || { say "suite $suite exited $r without a failing test: counted as 1 failure"; fail=$((fail + 1)); }; fi
 done
 
 echo
