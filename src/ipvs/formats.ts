@@ -190,17 +190,71 @@ export function detectFormat(text: string, file?: string): RulesFormat {
   return 'rules';
 }
 
+/** Deeper than this is no IPVS document (services > item > destinations > item is 4). */
+export const MAX_DOC_DEPTH = 32;
+/** YAML aliases expanded at most (an alias bomb expands exponentially). */
+export const MAX_ALIASES = 100;
+
+/**
+ * The deepest nesting of flow collections ([ and {) outside quoted strings. The YAML parser
+ * recurses per level, so this is checked before it runs; block nesting is caught by its depth
+ * in the document afterwards (and a stack overflow, should one happen, is reported as input).
+ */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote) {
+      if (c === 92 /* \\ */ && quote === '"') i++;
+      else if (String.fromCharCode(c) === quote) quote = '';
+      continue;
+    }
+    if (c === 34 || c === 39) quote = String.fromCharCode(c);
+    else if (c === 91 || c === 123) { if (++depth > max) max = depth; if (max > MAX_DOC_DEPTH) return max; }
+    else if (c === 93 || c === 125) depth = Math.max(0, depth - 1);
+    else if (c === 35 /* # */ && (i === 0 || /\s/.test(text[i - 1]))) { const nl = text.indexOf('\n', i); i = nl < 0 ? text.length : nl; }
+  }
+  return max;
+}
+
+function docDepth(v: unknown, limit: number): number {
+  // Iterative: a hostile document must not be able to overflow the stack here either.
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    if (x && typeof x === 'object') for (const y of Object.values(x)) stack.push([y, d + 1]);
+  }
+  return max;
+}
+
 /** Load a desired table from rules, YAML or JSON text; every error names file:line. */
 export function loadTable(text: string, file: string, format?: RulesFormat): IpvsTable {
   const fmt = format ?? detectFormat(text, file);
   if (fmt === 'rules') return parseRules(text, file);
+  const kind = fmt === 'json' ? 'JSON' : 'YAML';
+  if (flowDepth(text) > MAX_DOC_DEPTH) throw new InputError(`${kind} is nested more than ${MAX_DOC_DEPTH} levels deep`, { code: 'EDEPTH', where: file, hint: 'an IPVS table needs 4 levels' });
   const lc = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  let doc: YAML.Document.Parsed;
+  let js: unknown;
+  try {
+    doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    if (!doc.errors.length) js = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(`${kind} is nested too deeply`, { code: 'EDEPTH', where: file, hint: 'an IPVS table needs 4 levels' });
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw new InputError(`${kind} expands more than ${MAX_ALIASES} aliases`, { code: 'EALIAS', where: file, hint: 'write the values out instead of aliasing them' });
+    throw e;
+  }
   if (doc.errors.length) {
     const e = doc.errors[0];
     const pos = lc.linePos(e.pos[0]);
-    throw new InputError(e.message.split('\n')[0], { code: 'EYAML', where: `${file}:${pos.line}:${pos.col}`, hint: `fix the ${fmt === 'json' ? 'JSON' : 'YAML'} syntax` });
+    throw new InputError(e.message.split('\n')[0], { code: 'EYAML', where: `${file}:${pos.line}:${pos.col}`, hint: `fix the ${kind} syntax` });
   }
+  if (docDepth(js, MAX_DOC_DEPTH) > MAX_DOC_DEPTH) throw new InputError(`${kind} is nested more than ${MAX_DOC_DEPTH} levels deep`, { code: 'EDEPTH', where: file, hint: 'an IPVS table needs 4 levels' });
   const at = (path: (string | number)[]) => {
     let node: Node | null | undefined = doc.contents as Node;
     for (let i = path.length; i >= 0; i--) {
@@ -217,5 +271,5 @@ export function loadTable(text: string, file: string, format?: RulesFormat): Ipv
     const p = lc.linePos(off);
     return `${file}:${p.line}:${p.col}`;
   };
-  return tableFromDocument(doc.toJS(), at);
+  return tableFromDocument(js, at);
 }
