@@ -1,36 +1,42 @@
 import { Args, Flags } from '@oclif/core';
 import { IpvsCommand } from '../src/cli/ipvs-command.js';
 import { driverFlag } from '../src/ipvs/select.js';
-import { loadDesired, restore } from '../src/ipvs/restore.js';
-import { renderPlan } from '../src/ipvs/plan.js';
+import { loadDesired, MAX_INPUT_BYTES, restore } from '../src/ipvs/restore.js';
+import { renderPlan, type planJson } from '../src/ipvs/plan.js';
 import type { RulesFormat } from '../src/ipvs/formats.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { progressAllowed } from '../src/cli/output.js';
+import { parseDuration } from '../src/util/duration.js';
+
+export type RestoreCommandResult = { changed: boolean; dryRun: boolean } & ReturnType<typeof planJson>;
 
 export default class Restore extends IpvsCommand {
   static summary = 'Make the IPVS table equal to a rules file, applying only the difference (no flush)';
-  static description = 'Reads ipvsadm-save syntax, YAML or JSON. The whole file is validated before anything changes. Untouched services keep their connections.';
-  static examples = ['<%= config.bin %> restore /etc/sysconfig/ipvsadm --dry-run', '<%= config.bin %> restore rules.txt --drain --timeout 120', 'ipvsadm-save -n | <%= config.bin %> restore -'];
-  static args = { file: Args.string({ description: 'rules file, or - for stdin', default: '-' }) };
+  static description = `Reads ipvsadm-save syntax, YAML or JSON (at most ${MAX_INPUT_BYTES / 1024 / 1024} MiB). The whole file is validated before anything changes. Untouched services keep their connections. An empty input, or one that keeps none of the kernel's services, is refused (exit ${ExitCode.InvalidInput}) unless --allow-empty.`;
+  static examples = ['<%= config.bin %> restore /etc/sysconfig/ipvsadm --dry-run', '<%= config.bin %> restore rules.txt --drain --timeout 2m', 'ipvsadm-save -n | <%= config.bin %> restore -'];
+  // ignoreStdin: oclif would otherwise read stdin for 10 ms to look for the argument there, eating rules piped in.
+  static args = { file: Args.string({ description: 'rules file, or - for stdin', default: '-', ignoreStdin: true }) };
   static flags = {
     'dry-run': Flags.boolean({ description: 'print the plan (+ add, ~ change, - delete) and change nothing' }),
     merge: Flags.boolean({ description: 'only add and update; never delete' }),
     drain: Flags.boolean({ description: 'before deleting real servers, set their weight to 0 and wait for their connections to end' }),
-    timeout: Flags.integer({ description: 'seconds to wait with --drain (exit 8 on timeout)', default: 300, min: 1 }),
+    timeout: Flags.string({ description: 'how long to wait with --drain, e.g. 90s, 2m (a bare number is seconds; exit 8 on timeout)', default: '300' }),
     format: Flags.string({ description: 'input format (default: by extension/content)', options: ['rules', 'yaml', 'json'] }),
+    'allow-empty': Flags.boolean({ description: 'accept an empty input, or one that deletes every current service (lbctl clear is the usual way to flush)' }),
     'exit-code': Flags.boolean({ description: `with --dry-run: exit ${ExitCode.ChangesPending} when there are changes` }),
     driver: driverFlag,
   };
 
-  async run() {
+  async run(): Promise<RestoreCommandResult> {
     const { args, flags } = await this.parse(Restore);
-    const desired = await loadDesired(args.file, flags.format as RulesFormat | undefined);
+    const drainTimeoutMs = parseDuration(flags.timeout, '--timeout');
+    const desired = await loadDesired(args.file, flags.format as RulesFormat | undefined, { allowEmpty: flags['allow-empty'] });
     const r = await restore(await this.ipvs(flags), desired, {
-      dryRun: flags['dry-run'], merge: flags.merge, drain: flags.drain, drainTimeoutMs: flags.timeout * 1000, progress: progressAllowed(this.jsonEnabled()),
+      dryRun: flags['dry-run'], merge: flags.merge, drain: flags.drain, drainTimeoutMs, allowEmpty: flags['allow-empty'], progress: progressAllowed(this.jsonEnabled()),
     });
     if (flags['dry-run']) this.human(renderPlan(r.changes));
     else this.human(r.changes.length ? `${renderPlan(r.changes).replace(/^Plan:/m, 'Applied:')}` : 'No changes.');
-    const out = { changed: r.changed, dryRun: r.dryRun, ...r.plan };
+    const out: RestoreCommandResult = { changed: r.changed, dryRun: r.dryRun, ...r.plan };
     if (flags['dry-run'] && flags['exit-code'] && r.changes.length) {
       if (this.jsonEnabled()) this.logJson(out);
       this.exit(ExitCode.ChangesPending);

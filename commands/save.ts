@@ -5,13 +5,15 @@ import { formatTable, type RulesFormat } from '../src/ipvs/formats.js';
 import { sortTable } from '../src/ipvs/model.js';
 import { writeFileAtomic } from '../src/util/fs.js';
 
+export type SaveResult = { format: string; services: number; content?: string; file?: string; changed?: boolean };
+
 export default class Save extends IpvsCommand {
   static summary = 'Save the IPVS table (ipvsadm-save -n syntax by default) to FILE or stdout';
   static examples = ['<%= config.bin %> save > /etc/sysconfig/ipvsadm', '<%= config.bin %> save rules.yaml --format yaml'];
   static args = { file: Args.string({ description: 'file to write (atomically, previous content kept as FILE.lbctl-bak); stdout if omitted' }) };
   static flags = { format: Flags.string({ description: 'rules | yaml | json', options: ['rules', 'yaml', 'json'], default: 'rules' }), driver: driverFlag };
 
-  async run() {
+  async run(): Promise<SaveResult> {
     const { args, flags } = await this.parse(Save);
     const t = sortTable(await (await this.ipvs(flags)).getTable());
     const text = formatTable(t, flags.format as RulesFormat);

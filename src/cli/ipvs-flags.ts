@@ -1,8 +1,9 @@
 /** oclif flags shared by the IPVS commands, with ipvsadm's short switches. */
 import { Flags } from '@oclif/core';
 import { UsageError } from './errors.js';
-import { DEFAULTS, TUN_TYPES, type ForwardMethod, type TunCsum, type TunType } from '../ipvs/constants.js';
-import { checkSchedFlags, checkScheduler, defaultNetmask, type VirtualService } from '../ipvs/model.js';
+import { DEFAULTS, TUN_TYPES, type ForwardMethod, type Scheduler, type TunCsum, type TunType } from '../ipvs/constants.js';
+import { defaultNetmask, normalizeSchedFlags, type VirtualService } from '../ipvs/model.js';
+import { FieldError, LIMITS, validateService } from '../ipvs/validate.js';
 import { makeDestination, parseSelector, type ServiceSelector } from '../ipvs/rules.js';
 import type { Destination } from '../ipvs/model.js';
 
@@ -66,8 +67,30 @@ export function selectorFromFlags(f: SelFlags): ServiceSelector {
 
 function int(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} "${v}" is not a non-negative integer`, { code: 'EBADNUM', where: `--${flag}` });
+  // More than 10 digits is past every IPVS field (u32 at most); refuse before Number() rounds it.
+  if (!/^\d{1,10}$/.test(v)) {
+    throw new UsageError(/^\d+$/.test(v) ? `--${flag} ${v} is out of range` : `--${flag} "${v}" is not a non-negative integer`, { code: 'EBADNUM', where: `--${flag}` });
+  }
   return Number(v);
+}
+
+const SERVICE_FLAG: Record<string, string> = {
+  scheduler: '--scheduler', persistence: '--persistent', netmask: '--netmask', schedFlags: '--sched-flags', onePacket: '--ops', pe: '--pe',
+};
+const DEST_FLAG: Record<string, string> = {
+  address: '--real-server', port: '--real-server', forward: '--real-server', weight: '--weight', upperThreshold: '--u-threshold', lowerThreshold: '--l-threshold',
+  tunType: '--tun-type', tunPort: '--tun-port', tunCsum: '--tun-csum',
+};
+
+/** Run the model validator, naming the flag a refused field came from. */
+function validated<T>(fn: () => T, selectorFlag: string): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof FieldError)) throw e;
+    const where = (e.target === 'service' ? SERVICE_FLAG[e.field] : DEST_FLAG[e.field]) ?? selectorFlag;
+    throw new UsageError(e.message, { code: e.code, where, hint: e.hint });
+  }
 }
 
 type SvcFlags = SelFlags & { scheduler?: string; persistent?: string; netmask?: string; 'sched-flags'?: string; pe?: string; ops?: boolean };
@@ -77,25 +100,22 @@ export function serviceFromFlags(f: SvcFlags, base?: VirtualService): VirtualSer
   const sel = selectorFromFlags(f);
   const persistence = f.persistent !== undefined ? int(f.persistent, 'persistent')! : (base?.persistence ?? 0);
   if (f.persistent !== undefined && persistence < 1) throw new UsageError('persistence timeout must be at least 1 second', { code: 'EBADNUM', where: '--persistent' });
-  const netmask = f.netmask ?? base?.netmask ?? defaultNetmask(sel.family);
-  if (sel.family === 'inet' ? !/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(netmask) || netmask.split('.').some((o) => Number(o) > 255) : !/^\d+$/.test(netmask) || Number(netmask) > 128) {
-    throw new UsageError(`netmask "${netmask}" does not fit the address family`, { code: 'EBADMASK', where: '--netmask', hint: sel.family === 'inet' ? 'e.g. 255.255.255.0' : 'a prefix length, e.g. 64' });
-  }
-  const onePacket = f.ops ?? base?.onePacket ?? false;
-  if (onePacket && sel.protocol !== 'udp' && sel.protocol !== 'fwmark') throw new UsageError('one-packet scheduling (-o) is for UDP services only', { code: 'ECONFLICT', where: '--ops' });
-  const scheduler = checkScheduler(f.scheduler ?? base?.scheduler ?? DEFAULTS.scheduler, '--scheduler');
   const svc: VirtualService = {
     ...sel,
-    scheduler,
+    scheduler: (f.scheduler ?? base?.scheduler ?? DEFAULTS.scheduler) as Scheduler,
     persistence,
-    netmask,
-    schedFlags: f['sched-flags'] !== undefined ? checkSchedFlags(f['sched-flags'].split(','), '--sched-flags', scheduler) : (base?.schedFlags ?? []),
-    onePacket,
+    netmask: f.netmask ?? base?.netmask ?? defaultNetmask(sel.family),
+    schedFlags: f['sched-flags'] !== undefined ? normalizeSchedFlags(f['sched-flags'].split(',')) : (base?.schedFlags ?? []),
+    onePacket: f.ops ?? base?.onePacket ?? false,
     pe: f.pe ?? base?.pe,
     destinations: [],
   };
   if (!svc.pe) delete svc.pe;
-  return svc;
+  return validated(() => validateService(svc), selectorFlagName(f));
+}
+
+function selectorFlagName(f: SelFlags): string {
+  return `--${(['tcp-service', 'udp-service', 'sctp-service', 'fwmark-service'] as const).find((k) => f[k] !== undefined) ?? 'tcp-service'}`;
 }
 
 type DFlags = { 'real-server': string; gatewaying?: boolean; ipip?: boolean; masquerading?: boolean; weight?: string; 'u-threshold'?: string; 'l-threshold'?: string;
@@ -110,12 +130,11 @@ export function destinationFromFlags(sel: ServiceSelector, f: DFlags, base?: Des
   if (fw.length > 1) throw new UsageError(`conflicting forwarding flags ${fw.map((x) => ({ droute: '-g', tunnel: '-i', masq: '-m' })[x]).join(' ')}`, { code: 'ECONFLICT', hint: 'give one of -g (DR), -i (TUN), -m (NAT)' });
   const cs: TunCsum[] = (['nocsum', 'csum', 'remcsum'] as const).filter((c) => f[`tun-${c}`]);
   if (cs.length > 1) throw new UsageError('conflicting tunnel checksum flags', { code: 'ECONFLICT', hint: 'give one of --tun-nocsum, --tun-csum, --tun-remcsum' });
+  if (f.weight !== undefined && !/^\d+$/.test(f.weight)) throw new UsageError(`weight "${f.weight}" is not valid`, { code: 'EBADWEIGHT', where: '--weight', hint: `use 0-${LIMITS.weight}` });
   const weight = int(f.weight, 'weight');
-  if (weight !== undefined && weight > 65535) throw new UsageError(`weight ${weight} is out of range`, { code: 'EBADWEIGHT', where: '--weight', hint: 'use 0-65535' });
-  if (f.weight !== undefined && weight === undefined) throw new UsageError(`weight "${f.weight}" is not valid`, { code: 'EBADWEIGHT', where: '--weight', hint: 'use 0-65535' });
   const forward = fw[0] ?? base?.forward;
   const keepTun = forward === 'tunnel' && base?.forward === 'tunnel';
-  return makeDestination(sel, f['real-server'], {
+  return validated(() => makeDestination(sel, f['real-server'], {
     forward,
     weight: weight ?? base?.weight,
     upper: int(f['u-threshold'], 'u-threshold') ?? base?.upperThreshold,
@@ -123,5 +142,5 @@ export function destinationFromFlags(sel: ServiceSelector, f: DFlags, base?: Des
     tunType: (f['tun-type'] as TunType | undefined) ?? (keepTun ? base?.tunType : undefined),
     tunPort: f['tun-port'] !== undefined ? int(f['tun-port'], 'tun-port') : (keepTun ? base?.tunPort : undefined),
     tunCsum: cs[0] ?? (keepTun ? base?.tunCsum : undefined),
-  }, '--real-server');
+  }, '--real-server'), '--real-server');
 }

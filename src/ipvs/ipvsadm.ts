@@ -76,7 +76,7 @@ export class IpvsadmDriver implements IpvsDriver {
 
   async getTable(opts: ReadOptions = {}): Promise<IpvsTable> {
     const [rules, thresholds] = await Promise.all([run(['-Sn']), run(['-Ln', '--thresholds', '--exact'])]);
-    const table = parseRules(rules, 'ipvsadm -Sn');
+    const table = parseRules(rules, 'ipvsadm -Sn', { trusted: true });
     // ipvsadm -Sn omits -x/-y: read them from the thresholds listing.
     walkListing(table, thresholds, (svc, dk, n) => {
       const d = dk ? svc.destinations.find((x) => destinationKey(x) === dk) : undefined;

@@ -1,6 +1,5 @@
-import { DEFAULTS, SCHEDULERS, SCHED_FLAG_BITS, type ForwardMethod, type Protocol, type Scheduler, type TunCsum, type TunType } from './constants.js';
+import { DEFAULTS, SCHEDULERS, type ForwardMethod, type Protocol, type Scheduler, type TunCsum, type TunType } from './constants.js';
 import { formatHostPort, type Family } from '../net/address.js';
-import { UsageError } from '../cli/errors.js';
 
 /** How a virtual service is addressed: protocol + VIP:port, or a firewall mark. */
 export type ServiceProtocol = Protocol | 'fwmark';
@@ -87,44 +86,12 @@ export function isScheduler(s: string): s is Scheduler {
   return (SCHEDULERS as readonly string[]).includes(s);
 }
 
-export function checkScheduler(s: string, where?: string): Scheduler {
-  if (!isScheduler(s)) {
-    throw new UsageError(`unknown scheduler "${s}"`, { code: 'EBADSCHED', where, hint: `use one of ${SCHEDULERS.join(' ')}` });
-  }
-  return s;
-}
-
-/** Normalise scheduler flags: known names, de-duplicated, sorted. */
-export function checkSchedFlags(list: string[], where?: string, scheduler?: string): string[] {
-  const out = new Set<string>();
-  for (const raw of list) {
-    const f = raw.trim();
-    if (!f) continue;
-    if (!(f in SCHED_FLAG_BITS)) {
-      throw new UsageError(`unknown scheduler flag "${f}"`, { code: 'EBADFLAG', where, hint: `use ${Object.keys(SCHED_FLAG_BITS).join(', ')}` });
-    }
-    // As ipvsadm does: sh-* flags belong to the sh scheduler, mh-* to mh; flag-N to any.
-    const owner = /^(sh|mh)-/.exec(f)?.[1];
-    if (owner && scheduler !== undefined && scheduler !== owner) {
-      throw new UsageError(`scheduler flag "${f}" needs the ${owner} scheduler, not ${scheduler}`, { code: 'EBADFLAG', where, hint: `use -s ${owner}, or flag-1/flag-2/flag-3` });
-    }
-    out.add(f);
-  }
-  return [...out].sort();
-}
-
-export function checkWeight(n: number, where?: string): number {
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new UsageError(`weight ${n} is out of range`, { code: 'EBADWEIGHT', where, hint: 'use an integer 0-65535' });
-  }
-  return n;
-}
-
-export function checkU32(n: number, what: string, where?: string): number {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new UsageError(`${what} ${n} is out of range`, { code: 'EBADNUM', where, hint: 'use an integer 0-4294967295' });
-  }
-  return n;
+/**
+ * Scheduler flags as a set: trimmed, empty items dropped, de-duplicated, sorted. Whether each
+ * flag exists and fits the scheduler is validate.ts's job (validateService).
+ */
+export function normalizeSchedFlags(list: string[]): string[] {
+  return [...new Set(list.map((f) => f.trim()).filter(Boolean))].sort();
 }
 
 /** Drop the read-only parts (counters) so two services compare on configuration only. */

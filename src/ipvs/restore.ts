@@ -1,29 +1,126 @@
 /** restore: make the kernel table equal to a file by applying only the difference (never a flush). */
-import { readFile } from 'node:fs/promises';
-import { NotFoundError, TimeoutError } from '../cli/errors.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { InputError, LbctlError, NotFoundError, PermissionError, TimeoutError, UsageError } from '../cli/errors.js';
 import { Progress } from '../cli/output.js';
 import type { IpvsDriver, Op } from './driver.js';
 import { loadTable, type RulesFormat } from './formats.js';
-import { destinationKey, serviceKey, type Destination, type IpvsTable, type VirtualService } from './model.js';
+import { destinationKey, serviceKey, serviceLabel, type Destination, type IpvsTable, type VirtualService } from './model.js';
 import { plan, planJson, toOps, type Change } from './plan.js';
 import { printDestination, printService } from './rules.js';
+import { validateTable } from './validate.js';
 
-export async function readInput(file: string): Promise<{ text: string; name: string }> {
-  if (file === '-') {
-    if (process.env.LBCTL_STDIN_TEXT !== undefined) return { text: process.env.LBCTL_STDIN_TEXT, name: '<stdin>' };
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return { text: Buffer.concat(chunks).toString('utf8'), name: '<stdin>' };
+/**
+ * The most restore reads from a file or stdin. The largest real tables (tens of thousands of
+ * real servers) are a few MB of rules; anything near this is not a rules file, and the parsed
+ * model takes several times the text in memory.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+export interface ReadOptions { maxBytes?: number }
+
+const mib = (n: number) => (n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MiB` : `${n} bytes`);
+
+/** Input text, refused early when it cannot be rules, YAML or JSON (too big, binary). */
+class Collector {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private name: string, private max: number) {}
+  add(c: Buffer): void {
+    // Text formats never hold a NUL: /dev/zero, images and core files stop at their first chunk.
+    const nul = c.indexOf(0);
+    if (nul >= 0) throw new InputError(`binary data (a NUL byte at offset ${this.size + nul})`, { code: 'EBINARY', where: this.name, hint: 'give an ipvsadm-save rules file, YAML or JSON' });
+    this.size += c.length;
+    if (this.size > this.max) throw new InputError(`input is larger than ${mib(this.max)}`, { code: 'ETOOBIG', where: this.name, hint: `restore reads at most ${mib(this.max)}` });
+    this.chunks.push(c);
   }
-  try {
-    return { text: await readFile(file, 'utf8'), name: file };
-  } catch (e: any) {
-    if (e.code === 'ENOENT') throw new NotFoundError(`rules file ${file} does not exist`, { code: 'ENOENT', hint: 'give a path, or - for stdin' });
-    throw e;
+  text(): string { return Buffer.concat(this.chunks).toString('utf8'); }
+}
+
+function openError(e: NodeJS.ErrnoException, file: string): LbctlError {
+  const o = { code: e.code, where: file };
+  switch (e.code) {
+    case 'ENOENT': return new NotFoundError(`rules file ${file} does not exist`, { code: 'ENOENT', hint: 'give a path, or - for stdin' });
+    case 'ENOTDIR': return new NotFoundError(`rules file ${file} does not exist (a parent is not a directory)`, { code: 'ENOTDIR', hint: 'give a path, or - for stdin' });
+    case 'EACCES': case 'EPERM': return new PermissionError('permission denied reading the rules file', { ...o, hint: 'check its mode, or run as root' });
+    case 'EISDIR': return new InputError('is a directory, not a rules file', { ...o, hint: 'give a rules file' });
+    default: return new InputError(`cannot read the rules file (${e.code ?? e.message})`, { ...o, hint: 'give a regular rules file, or - for stdin' });
   }
 }
 
-export interface RestoreOptions { dryRun?: boolean; merge?: boolean; drain?: boolean; drainTimeoutMs?: number; progress?: boolean; format?: RulesFormat }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function readHandle(fh: FileHandle, file: string, max: number, pipe: boolean): Promise<string> {
+  const got = new Collector(file, max);
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      ({ bytesRead: n } = await fh.read(buf, 0, buf.length, null));
+    } catch (e: any) {
+      // Opened O_NONBLOCK so that a FIFO without a writer reads as empty at once; with a writer, wait for data.
+      if (pipe && e.code === 'EAGAIN') { await sleep(10); continue; }
+      throw openError(e, file);
+    }
+    if (n === 0) return got.text();
+    got.add(Buffer.from(buf.subarray(0, n)));
+  }
+}
+
+/** stdin, unless something else already reads it (lbctl shell takes its commands from it). */
+async function readStdin(max: number): Promise<string> {
+  const stdin = process.stdin;
+  if (stdin.readableFlowing !== null || stdin.listenerCount('data') > 0 || stdin.listenerCount('readable') > 0) {
+    throw new UsageError('stdin is already in use (lbctl shell reads its commands from it)', { code: 'ESTDIN', hint: 'give a rules FILE' });
+  }
+  if (stdin.isTTY) throw new UsageError('no rules file given and stdin is a terminal', { code: 'ESTDIN', hint: 'give a FILE, or pipe rules in: ipvsadm-save -n | lbctl restore -' });
+  const got = new Collector('<stdin>', max);
+  try {
+    for await (const c of stdin) got.add(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  } catch (e) {
+    stdin.destroy();
+    if (e instanceof LbctlError) throw e;
+    throw openError(e as NodeJS.ErrnoException, '<stdin>');
+  }
+  return got.text();
+}
+
+/**
+ * Read the rules text of FILE or "-" (stdin), bounded: at most `maxBytes`, text only, and never
+ * blocking on a FIFO nobody writes to. Directories, devices and unreadable files are refused
+ * with their own exit codes, never a crash.
+ */
+export async function readInput(file: string, o: ReadOptions = {}): Promise<{ text: string; name: string }> {
+  const max = o.maxBytes ?? MAX_INPUT_BYTES;
+  if (file === '-') {
+    if (process.env.LBCTL_STDIN_TEXT !== undefined) {
+      const got = new Collector('<stdin>', max);
+      got.add(Buffer.from(process.env.LBCTL_STDIN_TEXT));
+      return { text: got.text(), name: '<stdin>' };
+    }
+    return { text: await readStdin(max), name: '<stdin>' };
+  }
+  let fh: FileHandle;
+  try {
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (e) {
+    throw openError(e as NodeJS.ErrnoException, file);
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw openError(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }), file);
+    if (st.isFile() && st.size > max) throw new InputError(`input is larger than ${mib(max)} (${mib(st.size)})`, { code: 'ETOOBIG', where: file, hint: `restore reads at most ${mib(max)}` });
+    return { text: await readHandle(fh, file, max, st.isFIFO() || st.isSocket()), name: file };
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
+
+export interface RestoreOptions {
+  dryRun?: boolean; merge?: boolean; drain?: boolean; drainTimeoutMs?: number; progress?: boolean; format?: RulesFormat;
+  /** Allow a result with none of the kernel's current services (an empty input, or one sharing no service with the kernel). */
+  allowEmpty?: boolean;
+}
 
 export interface RestoreResult {
   changed: boolean;
@@ -34,8 +131,10 @@ export interface RestoreResult {
 
 /** Compute (and unless dryRun, apply) the plan from the kernel's table to `desired`. */
 export async function restore(driver: IpvsDriver, desired: IpvsTable, o: RestoreOptions = {}): Promise<RestoreResult> {
+  validateTable(desired, (e, i) => { throw new InputError(e.message, { code: e.code, where: serviceLabel(desired.services[i]), hint: e.hint }); });
   const actual = await driver.getTable();
   const changes = plan(actual, desired, { merge: o.merge });
+  if (!o.allowEmpty) refuseWipe(actual, changes);
   if (!o.dryRun && changes.length) {
     const ops: Op[] = toOps(changes);
     for (const op of ops) op.origin ??= `rule "${op.kind.endsWith('Service') ? printService(op.service!) : printDestination(op.service!, op.dest!)}"`;
@@ -43,6 +142,20 @@ export async function restore(driver: IpvsDriver, desired: IpvsTable, o: Restore
     await driver.apply(ops);
   }
   return { changed: !o.dryRun && changes.length > 0, dryRun: Boolean(o.dryRun), plan: planJson(changes), changes };
+}
+
+/**
+ * A restore that would delete every virtual service the kernel holds is almost always a mistake
+ * (an empty pipe, the wrong file): it cuts every connection. Flushing is `lbctl clear`'s job.
+ */
+function refuseWipe(actual: IpvsTable, changes: Change[]): void {
+  if (!actual.services.length) return;
+  const deleted = new Set(changes.filter((c) => c.action === '-' && c.kind === 'service').map((c) => serviceKey(c.service)));
+  if (actual.services.some((s) => !deleted.has(serviceKey(s)))) return;
+  const n = actual.services.length;
+  throw new InputError(`refusing to delete all ${n} virtual service${n === 1 ? '' : 's'}: the input keeps none of them`, {
+    code: 'EWIPE', hint: 'check the input; add --allow-empty if that is really meant, or use lbctl clear to flush',
+  });
 }
 
 /** Weight 0 for every leaving real server, then wait for all their active connections to end. */
@@ -75,7 +188,14 @@ async function drainLeaving(driver: IpvsDriver, changes: Change[], o: RestoreOpt
   }
 }
 
-export async function loadDesired(file: string, format?: RulesFormat): Promise<IpvsTable> {
-  const { text, name } = await readInput(file);
+/**
+ * Read and validate the desired table. No input at all (an empty or closed stdin, an empty file)
+ * is refused unless `allowEmpty`: it is far more often a broken pipe than a wish for no services.
+ */
+export async function loadDesired(file: string, format?: RulesFormat, o: { allowEmpty?: boolean } & ReadOptions = {}): Promise<IpvsTable> {
+  const { text, name } = await readInput(file, o);
+  if (!o.allowEmpty && !/\S/.test(text)) {
+    throw new InputError('no input: the rules are empty', { code: 'ENOINPUT', where: name, hint: 'an empty input would delete every service; add --allow-empty if that is meant, or use lbctl clear' });
+  }
   return loadTable(text, name, format);
 }

@@ -7,9 +7,14 @@ import { LbctlError, InputError } from '../cli/errors.js';
 import { DEFAULTS, TUN_TYPES, type ForwardMethod, type TunCsum, type TunType } from './constants.js';
 import { formatHostPort, parseHostPort, parsePort, type Family } from '../net/address.js';
 import {
-  checkSchedFlags, checkScheduler, checkU32, checkWeight, defaultNetmask, serviceKey, serviceSelector, sortTable,
+  defaultNetmask, normalizeSchedFlags, serviceKey, serviceSelector, sortTable,
   type Destination, type IpvsTable, type ServiceProtocol, type VirtualService,
 } from './model.js';
+import type { Scheduler } from './constants.js';
+import { LIMITS, validateDestination, validateService } from './validate.js';
+
+/** The longest rules line accepted. ipvsadm-save's longest lines (IPv6, tunnel options) are under 300 bytes. */
+export const MAX_RULES_LINE = 4096;
 
 /** A parsed service selector (-t/-u/--sctp-service/-f [-6]). */
 export interface ServiceSelector { protocol: ServiceProtocol; family: Family; address?: string; port?: number; fwmark?: number }
@@ -26,7 +31,7 @@ const LONG: Record<string, string> = {
 
 export function parseSelector(protocol: ServiceProtocol, value: string, ipv6: boolean, where?: string): ServiceSelector {
   if (protocol === 'fwmark') {
-    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 0xffffffff) {
+    if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > LIMITS.fwmark) {
       throw new LbctlError(`firewall mark "${value}" is not valid`, 2, { code: 'EBADMARK', where, hint: 'use an integer 1-4294967295' });
     }
     return { protocol, family: ipv6 ? 'inet6' : 'inet', fwmark: Number(value) };
@@ -38,7 +43,7 @@ export function parseSelector(protocol: ServiceProtocol, value: string, ipv6: bo
 interface ParsedLine { op: '-A' | '-a' | '-C'; svc?: VirtualService; sel?: ServiceSelector; dest?: Destination }
 
 /** Parse one rules line's tokens. Throws with `where` = file:line. */
-function parseLine(tokens: string[], where: string): ParsedLine {
+function parseLine(tokens: string[], where: string, trusted: boolean): ParsedLine {
   const t = tokens.map((x) => LONG[x] ?? x);
   const op = t[0];
   if (op === '-C') return { op: '-C' };
@@ -105,14 +110,12 @@ function parseLine(tokens: string[], where: string): ParsedLine {
   const sel = parseSelector(protocol, selValue, ipv6, where);
   if (op === '-A') {
     if (real || forwards.length || weight !== undefined) throw new InputError('real-server options on a service line', { code: 'EBADRULE', where, hint: 'put -r/-g/-i/-m/-w on an -a line' });
-    const sched = checkScheduler(scheduler ?? DEFAULTS.scheduler, where);
-    const mask = netmask ?? defaultNetmask(sel.family);
-    if (sel.family === 'inet' ? !/^\d+\.\d+\.\d+\.\d+$/.test(mask) : !/^\d+$/.test(mask) || Number(mask) > 128) {
-      throw new InputError(`persistence netmask "${mask}" does not fit the address family`, { code: 'EBADRULE', where });
-    }
-    if (onePacket && protocol !== 'udp' && protocol !== 'fwmark') throw new InputError('one-packet scheduling (-o) is for UDP services only', { code: 'EBADRULE', where });
-    const svc: VirtualService = { ...sel, scheduler: sched, persistence, netmask: mask, schedFlags: checkSchedFlags(schedFlags, where, sched), onePacket, pe, destinations: [] };
+    const svc: VirtualService = {
+      ...sel, scheduler: (scheduler ?? DEFAULTS.scheduler) as Scheduler, persistence, netmask: netmask ?? defaultNetmask(sel.family),
+      schedFlags: normalizeSchedFlags(schedFlags), onePacket, pe, destinations: [],
+    };
     if (!pe) delete svc.pe;
+    if (!trusted) validateService(svc);
     return { op, svc, sel };
   }
   if (scheduler || persistence || netmask || schedFlags.length || pe || onePacket) throw new InputError('service options on a real-server line', { code: 'EBADRULE', where, hint: 'put -s/-p/-M/-b/--pe on the -A line' });
@@ -153,37 +156,54 @@ export function makeDestination(sel: ServiceSelector, real: string, o: Destinati
     port: hp.port ?? sel.port ?? 0,
     family: hp.family,
     forward,
-    weight: checkWeight(o.weight ?? DEFAULTS.weight, where),
-    upperThreshold: checkU32(o.upper ?? 0, 'upper threshold', where),
-    lowerThreshold: checkU32(o.lower ?? 0, 'lower threshold', where),
+    weight: o.weight ?? DEFAULTS.weight,
+    upperThreshold: o.upper ?? 0,
+    lowerThreshold: o.lower ?? 0,
   };
   if (forward === 'tunnel') {
     d.tunType = o.tunType ?? 'ipip';
     if (d.tunType === 'gue') d.tunPort = o.tunPort;
     if (d.tunType !== 'ipip') d.tunCsum = o.tunCsum ?? 'nocsum';
   }
-  return d;
+  return validateDestination(sel, d);
 }
 
 /** Tokenise a line; ipvsadm-save never quotes, so whitespace splitting is exact. */
 function tokens(line: string): string[] {
-  return line.replace(/#.*$/, '').trim().split(/\s+/).filter(Boolean);
+  const hash = line.indexOf('#');
+  return (hash >= 0 ? line.slice(0, hash) : line).split(/[ \t\r\f\v]+/).filter(Boolean);
+}
+
+export interface ParseRulesOptions {
+  /**
+   * The text is what the kernel holds (ipvsadm -Sn): take its services as they are rather than
+   * refuse values lbctl would not write itself (a non-contiguous mask set by another tool).
+   */
+  trusted?: boolean;
 }
 
 /**
  * Parse a whole rules file into a table. Validates everything before returning; any error
  * names file:line. Duplicate services/servers are errors (a desired state must be unambiguous).
+ * One pass over the lines, constant work per line (duplicates found through sets), so the
+ * cost is linear in the size of the text.
  */
-export function parseRules(text: string, file = '<stdin>'): IpvsTable {
+export function parseRules(text: string, file = '<stdin>', opts: ParseRulesOptions = {}): IpvsTable {
   const services = new Map<string, VirtualService>();
-  const lines = text.split(/\r?\n/);
-  for (let n = 0; n < lines.length; n++) {
-    const tk = tokens(lines[n]);
+  const destKeys = new Map<string, Set<string>>();
+  let start = 0;
+  for (let n = 1; start <= text.length; n++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const where = `${file}:${n}`;
+    if (end - start > MAX_RULES_LINE) throw new InputError(`line is longer than ${MAX_RULES_LINE} bytes`, { code: 'ELINE', where, hint: 'is this a rules file?' });
+    const line = text.slice(start, end);
+    start = end + 1;
+    const tk = tokens(line);
     if (!tk.length) continue;
-    const where = `${file}:${n + 1}`;
     let p: ParsedLine;
     try {
-      p = parseLine(tk, where);
+      p = parseLine(tk, where, Boolean(opts.trusted));
     } catch (e) {
       if (e instanceof LbctlError && !(e instanceof InputError)) throw new InputError(e.message, { code: e.code, where, hint: e.hint });
       throw e;
@@ -193,12 +213,14 @@ export function parseRules(text: string, file = '<stdin>'): IpvsTable {
     if (p.op === '-A') {
       if (services.has(key)) throw new InputError(`service ${serviceSelector(p.sel!)} is defined twice`, { code: 'EDUPSVC', where });
       services.set(key, p.svc!);
+      destKeys.set(key, new Set());
     } else {
       const svc = services.get(key);
       if (!svc) throw new InputError(`real server for undefined service ${serviceSelector(p.sel!)}`, { code: 'ENOSVC', where, hint: 'add its -A line before the -a lines' });
-      if (svc.destinations.some((d) => d.address === p.dest!.address && d.port === p.dest!.port)) {
-        throw new InputError(`real server ${formatHostPort(p.dest!.address, p.dest!.port)} is listed twice for ${serviceSelector(p.sel!)}`, { code: 'EDUPDEST', where });
-      }
+      const dk = formatHostPort(p.dest!.address, p.dest!.port);
+      const seen = destKeys.get(key)!;
+      if (seen.has(dk)) throw new InputError(`real server ${dk} is listed twice for ${serviceSelector(p.sel!)}`, { code: 'EDUPDEST', where });
+      seen.add(dk);
       svc.destinations.push(p.dest!);
     }
   }
