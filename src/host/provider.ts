@@ -62,7 +62,7 @@ export type HostOp =
   | { op: 'link-add' | 'link-del'; dev: string; type: string }
   | { op: 'file-write'; path: string; content: string; prev: FileState | null }
   | { op: 'file-symlink'; path: string; target: string; prev: FileState | null }
-  | { op: 'file-remove'; path: string; prev: FileState | null };
+  | { op: 'file-remove'; path: string; prev: FileState | null; pruneTo?: string };
 
 export interface HostChange extends Change { op: HostOp; item: ItemResult }
 
@@ -295,42 +295,45 @@ export interface ApplyOptions {
 
 export interface ApplyReport { applied: number; records: HostState }
 
-/** Run one operation against the system; returns a link lbctl had to create itself, if any. */
-async function runOp(sys: HostSystem, op: HostOp): Promise<string | undefined> {
+/** What an operation created on the way that its inverse must take away too. */
+interface Made { link?: string; dir?: string }
+
+/** Run one operation against the system. */
+async function runOp(sys: HostSystem, op: HostOp): Promise<Made> {
   switch (op.op) {
-    case 'sysctl': await sys.writeSysctl(op.key, op.value); return;
-    case 'addr-add': await sys.ip(['addr', 'add', cidrOf(op), 'dev', op.dev, ...(op.label ? ['label', op.label] : [])], `adding ${cidrOf(op)} to ${op.dev}`); return;
-    case 'addr-del': await sys.ip(['addr', 'del', cidrOf(op), 'dev', op.dev], `removing ${cidrOf(op)} from ${op.dev}`); return;
-    case 'link-up': await sys.ip(['link', 'set', 'dev', op.dev, 'up'], `bringing ${op.dev} up`); return;
-    case 'link-add': await sys.ip(['link', 'add', 'name', op.dev, 'type', op.type], `creating ${op.dev}`); return;
-    case 'link-del': await sys.ip(['link', 'del', 'dev', op.dev], `deleting ${op.dev}`); return;
+    case 'sysctl': await sys.writeSysctl(op.key, op.value); return {};
+    case 'addr-add': await sys.ip(['addr', 'add', cidrOf(op), 'dev', op.dev, ...(op.label ? ['label', op.label] : [])], `adding ${cidrOf(op)} to ${op.dev}`); return {};
+    case 'addr-del': await sys.ip(['addr', 'del', cidrOf(op), 'dev', op.dev], `removing ${cidrOf(op)} from ${op.dev}`); return {};
+    case 'link-up': await sys.ip(['link', 'set', 'dev', op.dev, 'up'], `bringing ${op.dev} up`); return {};
+    case 'link-add': await sys.ip(['link', 'add', 'name', op.dev, 'type', op.type], `creating ${op.dev}`); return {};
+    case 'link-del': await sys.ip(['link', 'del', 'dev', op.dev], `deleting ${op.dev}`); return {};
     case 'module': {
       await sys.modprobe(op.name);
-      if ((await sys.readLinks()).has(op.dev)) return;
+      if ((await sys.readLinks()).has(op.dev)) return {};
       // A namespace may lack the fallback device (fb_tunnels_only_for_init_net): create one.
       try { await sys.ip(['link', 'add', 'name', op.dev, 'type', op.type], `creating ${op.dev}`); } catch {
         throw new UnavailableError(`${op.dev} is missing and the ${op.name} module cannot be loaded here`, { code: 'ENOIPIP', hint: `modprobe ${op.name} on the host (containers cannot load modules)` });
       }
-      return op.dev;
+      return { link: op.dev };
     }
-    case 'file-write': await sys.writeFile(op.path, op.content, op.prev?.type === 'file' ? op.prev.mode : undefined); return;
-    case 'file-symlink': await sys.symlink(op.path, op.target); return;
-    case 'file-remove': await sys.remove(op.path); return;
+    case 'file-write': return { dir: await sys.writeFile(op.path, op.content, op.prev?.type === 'file' ? op.prev.mode : undefined) };
+    case 'file-symlink': return { dir: await sys.symlink(op.path, op.target) };
+    case 'file-remove': await sys.remove(op.path, op.pruneTo); return {};
   }
 }
 
 /** The operation that undoes `op` (undefined: nothing to undo, e.g. a module stays loaded). */
-function inverse(op: HostOp, created: string | undefined): HostOp | undefined {
+function inverse(op: HostOp, made: Made): HostOp | undefined {
   const restoreFile = (path: string, prev: FileState | null): HostOp =>
     prev?.type === 'file' ? { op: 'file-write', path, content: prev.content, prev: null }
       : prev?.type === 'symlink' ? { op: 'file-symlink', path, target: prev.target, prev: null }
-        : { op: 'file-remove', path, prev: null };
+        : { op: 'file-remove', path, prev: null, pruneTo: made.dir };
   switch (op.op) {
     case 'sysctl': return op.prev === undefined ? undefined : { op: 'sysctl', key: op.key, value: op.prev };
     case 'addr-add': return { ...op, op: 'addr-del' };
     case 'addr-del': return { ...op, op: 'addr-add' };
     case 'link-up': return undefined; // the address on it goes first; a link left up is harmless
-    case 'module': return created ? { op: 'link-del', dev: created, type: op.type } : undefined;
+    case 'module': return made.link ? { op: 'link-del', dev: made.link, type: op.type } : undefined;
     case 'link-add': return { ...op, op: 'link-del' };
     case 'link-del': return { ...op, op: 'link-add' };
     case 'file-write': case 'file-symlink': case 'file-remove': return restoreFile(op.path, op.prev);
@@ -357,19 +360,19 @@ export async function applyHost(sys: HostSystem, plan: HostPlan, before: HostSta
   }
   const intent = mergeRecords(before, records);
   if (!sameRecords(before, intent)) await save(intent);
-  const done: Array<{ c: HostChange; created?: string }> = [];
+  const done: Array<{ c: HostChange; made: Made }> = [];
   for (let i = 0; i < plan.changes.length; i++) {
     const c = plan.changes[i];
     try {
       injectedFault(i);
-      const created = await runOp(sys, c.op);
-      if (created) records.createdLinks = [...new Set([...records.createdLinks, created])];
-      done.push({ c, created });
+      const made = await runOp(sys, c.op);
+      if (made.link) records.createdLinks = [...new Set([...records.createdLinks, made.link])];
+      done.push({ c, made });
     } catch (err) {
       const undone: string[] = [];
       const failedUndo: string[] = [];
       for (const d of [...done].reverse()) {
-        const inv = inverse(d.c.op, d.created);
+        const inv = inverse(d.c.op, d.made);
         if (!inv) continue;
         try { await runOp(sys, inv); undone.push(`${d.c.kind} ${d.c.id}`); } catch { failedUndo.push(`${d.c.kind} ${d.c.id}`); }
       }

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { PermissionError } from '../cli/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { ip, readLinks, type Link } from './links.js';
 import { Sysctls } from './sysctl.js';
@@ -26,9 +27,11 @@ export interface HostSystem {
   /** `ip ARGS` (inside the namespace): addr add/del, link set up/down, link add/del. */
   ip(args: string[], doing: string): Promise<void>;
   modprobe(name: string): Promise<void>;
-  writeFile(abs: string, content: string, mode?: number): Promise<void>;
-  symlink(abs: string, target: string): Promise<void>;
-  remove(abs: string): Promise<void>;
+  /** Both return the first directory they had to create (mkdir -p), so a rollback can take it away again. */
+  writeFile(abs: string, content: string, mode?: number): Promise<string | undefined>;
+  symlink(abs: string, target: string): Promise<string | undefined>;
+  /** Remove a file; with `pruneTo`, also the directories up to it that are now empty. */
+  remove(abs: string, pruneTo?: string): Promise<void>;
 }
 
 export class RealHostSystem implements HostSystem {
@@ -48,7 +51,9 @@ export class RealHostSystem implements HostSystem {
   async readFile(abs: string): Promise<FileState | null> {
     let st;
     try { st = await fs.lstat(abs); } catch (e: any) {
-      if (e.code === 'ENOENT') return null;
+      // ENOTDIR: a file sits where a directory of the path belongs; writing there is refused before any change.
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return null;
+      if (e.code === 'EACCES' || e.code === 'EPERM') throw new PermissionError(`cannot read ${abs}: ${e.code}`, { code: e.code, where: abs, hint: 'run as root' });
       throw e;
     }
     if (st.isSymbolicLink()) return { type: 'symlink', target: await fs.readlink(abs) };
@@ -64,18 +69,27 @@ export class RealHostSystem implements HostSystem {
     await execa('modprobe', [name], { reject: false });
   }
 
-  async writeFile(abs: string, content: string, mode?: number): Promise<void> {
-    await fs.mkdir(path.dirname(abs), { recursive: true });
+  async writeFile(abs: string, content: string, mode?: number): Promise<string | undefined> {
+    const made = await fs.mkdir(path.dirname(abs), { recursive: true });
     await writeFileAtomic(abs, content, { mode });
+    return made;
   }
 
-  async symlink(abs: string, target: string): Promise<void> {
-    await fs.mkdir(path.dirname(abs), { recursive: true });
+  async symlink(abs: string, target: string): Promise<string | undefined> {
+    const made = await fs.mkdir(path.dirname(abs), { recursive: true });
     const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.lbctl-tmp-${process.pid}`);
     await fs.rm(tmp, { force: true });
     await fs.symlink(target, tmp);
     await fs.rename(tmp, abs);
+    return made;
   }
 
-  async remove(abs: string): Promise<void> { await fs.rm(abs, { force: true }); }
+  async remove(abs: string, pruneTo?: string): Promise<void> {
+    await fs.rm(abs, { force: true });
+    if (pruneTo === undefined) return;
+    for (let dir = path.dirname(abs); dir.startsWith(pruneTo); dir = path.dirname(dir)) {
+      try { await fs.rmdir(dir); } catch { return; } // not empty: another file lives there
+      if (dir === pruneTo) return;
+    }
+  }
 }

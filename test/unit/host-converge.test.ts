@@ -95,8 +95,8 @@ class FakeHost implements HostSystem {
     this.modules.add(name);
     if (this.ipipMakesTunl0 && !this.links.has('tunl0')) this.makeTunl0('tunl0');
   }
-  async writeFile(abs: string, content: string, mode?: number) { this.mutate(); this.files.set(abs, { type: 'file', content, mode: mode ?? 0o644, uid: 0, gid: 0 }); }
-  async symlink(abs: string, target: string) { this.mutate(); this.files.set(abs, { type: 'symlink', target }); }
+  async writeFile(abs: string, content: string, mode?: number) { this.mutate(); this.files.set(abs, { type: 'file', content, mode: mode ?? 0o644, uid: 0, gid: 0 }); return undefined; }
+  async symlink(abs: string, target: string) { this.mutate(); this.files.set(abs, { type: 'symlink', target }); return undefined; }
   async remove(abs: string) { this.mutate(); this.files.delete(abs); }
 }
 
