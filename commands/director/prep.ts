@@ -7,7 +7,7 @@ import type { HostChangeResult } from '../../src/host/types.js';
 
 export default class DirectorPrep extends LbctlCommand {
   static summary = 'Prepare this host as an LVS director (NAT: ip_forward, DR: send_redirects, the VIP alias).';
-  static description = 'NAT sets net.ipv4.ip_forward=1; DR sets send_redirects=0 on all, default and --dev (the kernel ORs all with the interface); --vip adds the VIP as an alias on --dev (labelled IF:0, IF:1, ...). Idempotent: reports changed/unchanged per item.';
+  static description = 'NAT sets net.ipv4.ip_forward=1; DR sets send_redirects=0 on all, default and --dev (the kernel ORs all with the interface); --vip adds the VIP as an alias on --dev (labelled IF:0, IF:1, ...). Idempotent: reports changed/unchanged per item. prep adds: VIP aliases lbctl added before stay (retire one with unprep --vip), and with --persist the boot files list every lbctl VIP now on the device. --dry-run prints the plan with the equivalent commands. Checks everything first; a change failing midway is rolled back.';
   static examples = [
     '<%= config.bin %> director prep --mode nat',
     '<%= config.bin %> director prep --mode dr --vip 192.168.118.100 --dev ens33 --persist',

@@ -7,7 +7,7 @@ import type { HostChangeResult } from '../../src/host/types.js';
 
 export default class DirectorUnprep extends LbctlCommand {
   static summary = 'Undo director prep: remove the VIP aliases, restore the sysctls lbctl changed.';
-  static description = 'Removes the VIP aliases (default: the ones lbctl added), then restores each sysctl lbctl changed to its earlier value unless someone changed it since. --persist also removes the files lbctl wrote.';
+  static description = 'Removes the VIP aliases lbctl added (default: all of them; an address lbctl did not add, such as the interface\'s own, is kept whatever --vip/--dev say), then restores each sysctl lbctl changed to its earlier value unless someone changed it since or other lbctl VIPs remain. --persist brings the boot files in step: the VIPs left, or no files at all.';
   static examples = [
     '<%= config.bin %> director unprep',
     '<%= config.bin %> director unprep --vip 192.168.118.100 --dev ens33 --persist',

@@ -7,7 +7,7 @@ import type { HostChangeResult } from '../../src/host/types.js';
 
 export default class RealserverUnprep extends LbctlCommand {
   static summary = 'Undo realserver prep: remove the VIPs, restore the sysctls lbctl changed.';
-  static description = 'Removes the VIPs (default: the ones lbctl added) from lo/tunl0, then restores each sysctl lbctl changed to its earlier value unless someone changed it since, or other VIPs stay on lo. --persist also removes the files lbctl wrote.';
+  static description = 'Removes from lo/tunl0 the VIPs lbctl added (default: all of them; an address lbctl did not add is kept, whatever --vip says), then restores each sysctl lbctl changed to its earlier value unless someone changed it since, or other VIPs stay on lo. --persist brings the boot files in step: the VIPs left, or no files at all.';
   static examples = [
     '<%= config.bin %> realserver unprep',
     '<%= config.bin %> realserver unprep --vip 192.168.118.100 --persist',

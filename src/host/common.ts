@@ -1,6 +1,13 @@
 import { PermissionError, UsageError } from '../cli/errors.js';
-import { defaultRouteDevs, requireIfName, requireLink, type Link } from './links.js';
-import type { CheckItem, CheckResult, Target } from './types.js';
+import { planJson } from '../converge/change.js';
+import { withLock } from '../util/lock.js';
+import { defaultRouteDevs, netnsIdentity, requireIfName, requireLink, type Link } from './links.js';
+import { checkRoot, checkWritable } from './precheck.js';
+import { applyHost, type HostPlan } from './provider.js';
+import { shellQuote } from './quote.js';
+import { loadState, stateFile, type HostState } from './state.js';
+import { RealHostSystem } from './system.js';
+import type { CheckItem, CheckResult, HostChangeResult, Target } from './types.js';
 
 export interface CommonOptions {
   /** Network namespace to work in (`ip netns` name); default: the current one. */
@@ -11,6 +18,8 @@ export interface CommonOptions {
   persist?: boolean;
   /** Write --persist files under this directory instead of / (image building, tests). */
   root?: string;
+  /** How long to wait for another lbctl holding this namespace's host-prep lock (default 30 s). */
+  lockTimeoutMs?: number;
 }
 
 /** Flag combinations that cannot mean anything sensible, refused before anything is read. */
@@ -60,4 +69,47 @@ export function checkResult(target: Target, mode: string, netns: string | undefi
     ? `OK: ready for ${readyFor}${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}`
     : `FAIL: ${fails.length} problem${fails.length > 1 ? 's' : ''} would break ${readyFor}: ${fails.map((f) => f.item).join(', ')}`;
   return { target, mode, netns: netns ?? null, ok: fails.length === 0, verdict, vips, dev: dev ?? null, items, problems: fails.length, warnings };
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+/**
+ * The frame of every prep/unprep: namespace and privileges checked, then, under the namespace's
+ * host-prep lock (two operators cannot interleave), the records loaded fresh and `body` run.
+ * A dry run takes no lock: it changes nothing.
+ */
+export async function hostRun<T>(target: Target, what: string, opts: CommonOptions, body: (sys: RealHostSystem, records: HostState, recordsFile: string) => Promise<T>): Promise<T> {
+  const netnsId = await netnsIdentity(opts.netns);
+  requireRoot(what, opts);
+  if (opts.persist && opts.root !== undefined) await checkRoot(opts.root);
+  const file = stateFile(target, opts.netns);
+  const go = async () => body(new RealHostSystem(opts.netns), await loadState(file, netnsId), file);
+  if (opts.dryRun) return go();
+  return withLock(`hostprep@${opts.netns ?? 'host'}`, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, go);
+}
+
+/** Everything a plan will write must be writable before the first change: files and the records. */
+export async function precheckPlan(plan: HostPlan, before: HostState, recordsFile: string): Promise<void> {
+  for (const c of plan.changes) if (c.kind === 'file') await checkWritable(c.id);
+  if (plan.changes.length > 0 || JSON.stringify(plan.records) !== JSON.stringify(before)) await checkWritable(recordsFile);
+}
+
+/** Check, then apply (unless dry run), then the result every prep/unprep returns. */
+export async function finish(args: {
+  target: Target; operation: 'prep' | 'unprep'; what: string; mode: string | null; opts: CommonOptions; vips: string[]; dev: string | undefined;
+  plan: HostPlan; before: HostState; recordsFile: string; sys: RealHostSystem; notes: string[];
+}): Promise<HostChangeResult> {
+  const { plan, opts } = args;
+  if (!opts.dryRun) {
+    await precheckPlan(plan, args.before, args.recordsFile);
+    await applyHost(args.sys, plan, args.before, { recordsFile: args.recordsFile, what: args.what });
+  }
+  const changed = plan.changes.length;
+  return {
+    target: args.target, operation: args.operation, mode: args.mode, netns: opts.netns ?? null, dryRun: Boolean(opts.dryRun), changed: changed > 0,
+    vips: args.vips, dev: args.dev ?? null, items: plan.items,
+    commands: plan.changes.filter((c) => c.kind !== 'file' && c.command).map((c) => shellQuote(c.command!)),
+    summary: { changed, unchanged: plan.items.length - changed }, notes: [...args.notes, ...plan.notes],
+    plan: planJson(plan.changes),
+  };
 }

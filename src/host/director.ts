@@ -1,11 +1,12 @@
+import path from 'node:path';
 import { UsageError } from '../cli/errors.js';
-import { arpInterfaces, checkResult, egressDevice, requireRoot, validateCommon, type CommonOptions } from './common.js';
-import { applyDesired, precheckAddresses, quoteAll, summarize, undoRecorded, type Desired, type DesiredSysctl } from './engine.js';
+import { arpInterfaces, checkResult, egressDevice, finish, hostRun, requireRoot, validateCommon, type CommonOptions } from './common.js';
 import { netnsIdentity, readLinks, requireIfName, requireLink } from './links.js';
-import { applyPersist, removePersist, renderPersist, type PersistSpec } from './persist.js';
-import { loadState, saveState, stateFile } from './state.js';
+import { persistPaths, persistScope, persistWant, persistedMode, renderPersist, unitAddresses, type PersistSpec } from './persist.js';
+import { planHost, readHost, readScope, type DesiredSysctl, type HostActual, type HostDesired } from './provider.js';
+import type { HostState } from './state.js';
 import { Sysctls, confKey, effective } from './sysctl.js';
-import type { CheckItem, CheckResult, DirectorMode, HostChangeResult, ItemResult } from './types.js';
+import type { CheckItem, CheckResult, DirectorMode, HostChangeResult } from './types.js';
 import { parseVips, type Vip } from './vip.js';
 
 export interface DirectorOptions extends CommonOptions {
@@ -28,7 +29,7 @@ function parseMode(mode: string | undefined, required: boolean): DirectorMode | 
 }
 
 /** The settings a director needs (pure). TUN needs only the VIP: IPVS loads ipip itself. */
-export function directorDesired(mode: DirectorMode, vips: Vip[], dev: string | undefined): Desired {
+export function directorDesired(mode: DirectorMode, vips: Vip[], dev: string | undefined): HostDesired {
   const sysctls: DesiredSysctl[] = [];
   if (mode === 'nat') {
     sysctls.push({ key: 'net.ipv4.ip_forward', value: '1', accept: ['1'], why: 'NAT: replies from the real servers are routed back through the director' });
@@ -42,7 +43,7 @@ export function directorDesired(mode: DirectorMode, vips: Vip[], dev: string | u
   return { sysctls, linksUp: [], addresses: dev ? vips.map((vip) => ({ dev, vip, label: true })) : [] };
 }
 
-export function directorPersistSpec(mode: DirectorMode, vips: Vip[], dev: string | undefined, desired: Desired): PersistSpec {
+export function directorPersistSpec(mode: DirectorMode, vips: Vip[], dev: string | undefined, desired: HostDesired): PersistSpec {
   const list = vips.map((v) => v.address).join(' ');
   return {
     target: 'director',
@@ -61,12 +62,25 @@ function validateVipDev(vips: Vip[], dev: string | undefined): void {
   if (dev !== undefined) requireIfName(dev);
 }
 
-function result(operation: 'prep' | 'unprep', mode: string | null, opts: DirectorOptions, vips: Vip[], dev: string | undefined, items: ItemResult[], commands: string[][], notes: string[]): HostChangeResult {
-  const summary = summarize(items);
-  return {
-    target: 'director', operation, mode, netns: opts.netns ?? null, dryRun: Boolean(opts.dryRun), changed: summary.changed > 0,
-    vips: vips.map((v) => `${v.address}/${v.prefix}`), dev: dev ?? null, items, commands: quoteAll(commands), summary, notes,
-  };
+/** Director addresses lbctl owns on `dev`: its records plus what its boot unit adds. */
+function ownedAddresses(actual: HostActual, root: string | undefined): HostState['addresses'] {
+  const unit = root === undefined ? undefined : actual.files.get(path.join(root, persistPaths('director').unit));
+  const out = [...actual.records.addresses];
+  for (const a of unitAddresses(unit?.type === 'file' ? unit.content : undefined)) if (!out.some((o) => o.dev === a.dev && o.address === a.address)) out.push(a);
+  return out;
+}
+
+function persistedVips(actual: HostActual, owned: HostState['addresses'], dev: string | undefined, extra: Vip[], drop: Set<string>): Vip[] {
+  if (!dev) return [];
+  const on = new Map((actual.links.get(dev)?.addresses ?? []).map((a) => [a.address, a.prefix]));
+  const out = new Map<string, Vip>();
+  for (const a of owned) if (a.dev === dev && on.has(a.address) && !drop.has(a.address)) out.set(a.address, { address: a.address, prefix: on.get(a.address)! });
+  for (const v of extra) out.set(v.address, v);
+  return [...out.values()];
+}
+
+function filesRoot(opts: CommonOptions): string | undefined {
+  return opts.root ?? (opts.netns ? undefined : '/');
 }
 
 /** `lbctl director prep`: NAT ip_forward=1, DR send_redirects=0, the VIP as an alias on --dev. */
@@ -75,58 +89,68 @@ export async function prepDirector(opts: DirectorOptions): Promise<HostChangeRes
   validateCommon(opts);
   const vips = parseVips(opts.vips, { hostOnly: false });
   validateVipDev(vips, opts.dev);
-  const netnsId = await netnsIdentity(opts.netns);
-  requireRoot('director prep', opts);
-  const links = await readLinks(opts.netns);
-  if (opts.dev !== undefined) requireLink(links, opts.dev, opts.netns);
-  const dev = opts.dev ?? (mode === 'dr' ? await egressDevice(links, opts.netns, undefined, ['lo']) : undefined);
-  const notes: string[] = [];
-  if (mode === 'dr' && !dev) notes.push('no --dev and no default route: send_redirects set on all and default only');
-  if (dev && links.get(dev) && !links.get(dev)!.up && vips.length) notes.push(`${dev} is down: the VIP will not answer until it is up`);
-  const desired = directorDesired(mode, vips, opts.dev ?? dev);
-  precheckAddresses(desired, links);
-  const file = stateFile('director', opts.netns);
-  const state = await loadState(file, netnsId);
-  let applied;
-  try {
-    applied = await applyDesired({ netns: opts.netns, dryRun: Boolean(opts.dryRun), links, state }, desired);
-  } finally {
-    if (!opts.dryRun) await saveState(file, state);
-  }
-  const items = [...applied.items];
-  if (opts.persist) items.push(...await applyPersist(opts.root ?? '/', 'director', renderPersist(directorPersistSpec(mode, vips, opts.dev, desired)), Boolean(opts.dryRun)));
-  return result('prep', mode, opts, vips, dev, items, applied.commands, notes);
+  return hostRun('director', 'director prep', opts, async (sys, records, recordsFile) => {
+    const links = await sys.readLinks();
+    if (opts.dev !== undefined) requireLink(links, opts.dev, opts.netns);
+    const dev = opts.dev ?? (mode === 'dr' ? await egressDevice(links, opts.netns, undefined, ['lo']) : undefined);
+    const notes: string[] = [];
+    if (mode === 'dr' && !dev) notes.push('no --dev and no default route: send_redirects set on all and default only');
+    if (dev && links.get(dev) && !links.get(dev)!.up && vips.length) notes.push(`${dev} is down: the VIP will not answer until it is up`);
+    const desired = directorDesired(mode, vips, dev);
+    const root = filesRoot(opts);
+    const scope = readScope(desired, records);
+    if (root !== undefined) scope.files.push(...persistScope(root, 'director'));
+    const actual = await readHost(sys, records, scope);
+    if (opts.persist) {
+      const all = persistedVips(actual, ownedAddresses(actual, root), opts.dev, vips, new Set());
+      desired.files = { want: persistWant(root!, renderPersist(directorPersistSpec(mode, all, opts.dev, desired))), scope: persistScope(root!, 'director') };
+    }
+    const plan = planHost(actual, desired);
+    return finish({ target: 'director', operation: 'prep', what: 'director prep', mode, opts, vips: vips.map((v) => `${v.address}/${v.prefix}`), dev, plan, before: records, recordsFile, sys, notes });
+  });
 }
 
-/** `lbctl director unprep`: remove the VIP aliases, restore the sysctls lbctl changed, remove --persist files. */
+/** `lbctl director unprep`: remove the VIP aliases lbctl added, restore the sysctls it changed, keep the --persist files in step. */
 export async function unprepDirector(opts: DirectorOptions): Promise<HostChangeResult> {
   const mode = parseMode(opts.mode, false);
   validateCommon(opts);
   const given = parseVips(opts.vips, { hostOnly: false });
   if (opts.dev !== undefined) requireIfName(opts.dev);
-  const netnsId = await netnsIdentity(opts.netns);
-  requireRoot('director unprep', opts);
-  const links = await readLinks(opts.netns);
-  if (opts.dev !== undefined) requireLink(links, opts.dev, opts.netns);
-  const file = stateFile('director', opts.netns);
-  const state = await loadState(file, netnsId);
-  const recorded = state.addresses.map((a) => ({ vip: { address: a.address, prefix: a.prefix }, dev: a.dev }));
-  const targets = given.length
-    ? given.map((vip) => ({ vip, devs: opts.dev ? [opts.dev] : recorded.filter((r) => r.vip.address === vip.address).map((r) => r.dev) }))
-    : recorded.filter((r) => !opts.dev || r.dev === opts.dev).map((r) => ({ vip: r.vip, devs: [r.dev] }));
-  // A VIP the user names but lbctl never recorded: look on every interface but lo.
-  for (const t of targets) if (t.devs.length === 0) t.devs = [...links.keys()].filter((d) => d !== 'lo');
-  const notes: string[] = [];
-  if (Object.keys(state.sysctls).length === 0) notes.push('no record of sysctls changed by lbctl here (none, or set before a reboot): current values left as they are');
-  let undone;
-  try {
-    undone = await undoRecorded({ netns: opts.netns, dryRun: Boolean(opts.dryRun), links, state }, targets, []);
-  } finally {
-    if (!opts.dryRun) await saveState(file, state);
-  }
-  const items = [...undone.items];
-  if (opts.persist) items.push(...await removePersist(opts.root ?? '/', 'director', Boolean(opts.dryRun)));
-  return result('unprep', mode ?? null, opts, targets.map((t) => t.vip), opts.dev, items, undone.commands, notes);
+  return hostRun('director', 'director unprep', opts, async (sys, records, recordsFile) => {
+    const links = await sys.readLinks();
+    if (opts.dev !== undefined) requireLink(links, opts.dev, opts.netns);
+    const root = filesRoot(opts);
+    const files = root === undefined ? [] : persistScope(root, 'director');
+    const first = await readHost(sys, records, { keys: [], files });
+    const owned = ownedAddresses(first, root);
+    const targets = given.length
+      ? given.map((vip) => ({ address: vip.address, prefix: vip.prefix, devs: opts.dev ? [opts.dev] : undefined }))
+      : owned.filter((r) => !opts.dev || r.dev === opts.dev).map((r) => ({ address: r.address, prefix: r.prefix, devs: [r.dev] }));
+    const removing = new Set(targets.map((t) => t.address));
+    // The forwarding sysctls serve every VIP: keep them while another VIP lbctl added stays.
+    const remaining = owned.filter((o) => !removing.has(o.address) && links.get(o.dev)?.addresses.some((a) => a.address === o.address));
+    const keepSysctls = remaining.length > 0;
+    const notes: string[] = [];
+    if (keepSysctls) notes.push(`VIP${remaining.length > 1 ? 's' : ''} ${remaining.map((a) => a.address).join(', ')} stay${remaining.length > 1 ? '' : 's'}: director sysctls kept`);
+    else if (Object.keys(records.sysctls).length === 0) notes.push('no record of sysctls changed by lbctl here (none, or set before a reboot): current values left as they are');
+    const desired: HostDesired = {
+      sysctls: [], linksUp: [], addresses: [],
+      remove: { addresses: targets.map((t) => ({ address: t.address, devs: t.devs ?? [...links.keys()].filter((d) => d !== 'lo') })), restoreSysctls: !keepSysctls, deleteCreatedLinks: false },
+    };
+    const ownedRecords = { ...records, addresses: owned };
+    const actual = await readHost(sys, ownedRecords, { ...readScope(desired, ownedRecords), files });
+    if (opts.persist) {
+      const unit = actual.files.get(path.join(root!, persistPaths('director').unit)) ?? actual.files.get(path.join(root!, persistPaths('director').sysctl));
+      const pmode = parseMode(persistedMode(unit?.type === 'file' ? unit.content : undefined) ?? mode ?? 'nat', true)!;
+      const dev = remaining[0]?.dev;
+      const left = keepSysctls ? persistedVips(actual, owned, dev, [], removing) : [];
+      const want = left.length ? persistWant(root!, renderPersist(directorPersistSpec(pmode, left, dev, directorDesired(pmode, left, dev)))) : [];
+      desired.files = { want, scope: files };
+      if (left.length) notes.push(`boot files kept for ${left.map((v) => v.address).join(', ')}`);
+    }
+    const plan = planHost(actual, desired);
+    return finish({ target: 'director', operation: 'unprep', what: 'director unprep', mode: mode ?? null, opts, vips: targets.map((t) => `${t.address}/${t.prefix}`), dev: opts.dev, plan, before: records, recordsFile, sys, notes });
+  });
 }
 
 /** `lbctl director check`: the director's settings, their state and a verdict. Never changes anything. */

@@ -4,3 +4,5 @@ export { prepDirector, unprepDirector, checkDirector, directorDesired, directorP
 export { renderPersist, persistPaths, OWNER_MARK } from './persist.js';
 export { Sysctls, confKey, effective } from './sysctl.js';
 export type { CheckItem, CheckResult, HostChangeResult, ItemResult, RealServerMode, DirectorMode } from './types.js';
+export { planHost, readHost, applyHost, hostProvider, type HostActual, type HostDesired, type HostChange, type HostPlan } from './provider.js';
+export { RealHostSystem, type HostSystem } from './system.js';

@@ -1,7 +1,5 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../util/fs.js';
-import type { ItemResult, Target } from './types.js';
+import type { Target } from './types.js';
 
 /** Every file lbctl writes for --persist starts with this line; unprep removes only such files. */
 export const OWNER_MARK = '# Managed by lbctl';
@@ -83,76 +81,26 @@ export function renderPersist(spec: PersistSpec): PersistFile[] {
   return files;
 }
 
-async function isOurs(file: string, symlinkTo?: string): Promise<'ours' | 'foreign' | 'absent'> {
-  try {
-    const st = await fs.lstat(file);
-    if (st.isSymbolicLink()) return (await fs.readlink(file)) === symlinkTo ? 'ours' : 'foreign';
-    const head = (await fs.readFile(file, 'utf8')).slice(0, OWNER_MARK.length);
-    return head === OWNER_MARK ? 'ours' : 'foreign';
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return 'absent';
-    throw e;
-  }
+/** Absolute paths of every file --persist may write for a target, under root. */
+export function persistScope(root: string, target: Target): string[] {
+  return (Object.values(persistPaths(target)) as string[]).map((rel) => path.join(root, rel));
 }
 
-/**
- * Bring the files under root to `files`; a file of this target lbctl no longer wants (say the
- * modules-load file after switching from tun to dr) is removed, if it carries the owner mark.
- */
-export async function applyPersist(root: string, target: Target, files: PersistFile[], dryRun: boolean): Promise<ItemResult[]> {
-  const out: ItemResult[] = [];
-  const wanted = new Set(files.map((f) => f.rel));
-  for (const f of files) {
-    const abs = path.join(root, f.rel);
-    if (f.symlinkTo !== undefined) {
-      let cur: string | null = null;
-      try { cur = await fs.readlink(abs); } catch (e: any) { if (e.code !== 'ENOENT' && e.code !== 'EINVAL') throw e; }
-      const changed = cur !== f.symlinkTo;
-      if (changed && !dryRun) {
-        await fs.mkdir(path.dirname(abs), { recursive: true });
-        const tmp = `${abs}.lbctl-tmp-${process.pid}`;
-        await fs.rm(tmp, { force: true });
-        await fs.symlink(f.symlinkTo, tmp);
-        await fs.rename(tmp, abs);
-      }
-      out.push({ kind: 'file', item: abs, before: cur, after: f.symlinkTo, action: changed ? (cur === null ? 'created' : 'updated') : 'unchanged', changed, note: 'enables the unit (what systemctl enable does)' });
-      continue;
-    }
-    let cur: string | null = null;
-    try { cur = await fs.readFile(abs, 'utf8'); } catch (e: any) { if (e.code !== 'ENOENT') throw e; }
-    const changed = cur !== f.content;
-    let note: string | undefined;
-    if (changed && !dryRun) {
-      const w = await writeFileAtomic(abs, f.content!);
-      if (w.backup) note = `previous content saved to ${w.backup}`;
-    }
-    out.push({ kind: 'file', item: abs, before: cur === null ? null : 'present', after: 'present', action: changed ? (cur === null ? 'created' : 'updated') : 'unchanged', changed, note });
-  }
-  for (const rel of Object.values(persistPaths(target)) as string[]) {
-    if (wanted.has(rel)) continue;
-    const abs = path.join(root, rel);
-    const owner = await isOurs(abs, '/' + persistPaths(target).unit);
-    if (owner === 'absent') continue;
-    if (owner === 'foreign') {
-      out.push({ kind: 'file', item: abs, before: 'present', after: 'present', action: 'kept', changed: false, note: 'not written by lbctl (no owner mark): left alone' });
-      continue;
-    }
-    if (!dryRun) await fs.rm(abs, { force: true });
-    out.push({ kind: 'file', item: abs, before: 'present', after: null, action: 'deleted', changed: true });
-  }
+/** The files to write, with absolute paths under root. */
+export function persistWant(root: string, files: PersistFile[]): Array<{ path: string; content?: string; symlinkTo?: string }> {
+  return files.map((f) => ({ path: path.join(root, f.rel), content: f.content, symlinkTo: f.symlinkTo }));
+}
+
+/** The addresses an lbctl-written unit puts on at boot (they are lbctl's, even when the /run records are gone). */
+export function unitAddresses(content: string | undefined): Array<{ dev: string; address: string; prefix: number }> {
+  if (!content?.startsWith(OWNER_MARK)) return [];
+  const out: Array<{ dev: string; address: string; prefix: number }> = [];
+  for (const m of content.matchAll(/^ExecStart=\S*ip addr replace (\d+\.\d+\.\d+\.\d+)\/(\d+) dev (\S+)/gm)) out.push({ address: m[1], prefix: Number(m[2]), dev: m[3] });
   return out;
 }
 
-/** Remove every --persist file of a target that lbctl wrote. */
-export async function removePersist(root: string, target: Target, dryRun: boolean): Promise<ItemResult[]> {
-  const out: ItemResult[] = [];
-  for (const rel of Object.values(persistPaths(target)) as string[]) {
-    const abs = path.join(root, rel);
-    const owner = await isOurs(abs, '/' + persistPaths(target).unit);
-    if (owner === 'absent') { out.push({ kind: 'file', item: abs, before: null, after: null, action: 'absent', changed: false }); continue; }
-    if (owner === 'foreign') { out.push({ kind: 'file', item: abs, before: 'present', after: 'present', action: 'kept', changed: false, note: 'not written by lbctl (no owner mark): left alone' }); continue; }
-    if (!dryRun) await fs.rm(abs, { force: true });
-    out.push({ kind: 'file', item: abs, before: 'present', after: null, action: 'deleted', changed: true });
-  }
-  return out;
+/** The mode recorded in an lbctl-written file's header ("lbctl realserver prep --mode tun"). */
+export function persistedMode(content: string | undefined): string | undefined {
+  if (!content?.startsWith(OWNER_MARK)) return undefined;
+  return /^# Managed by lbctl \(lbctl \w+ prep --mode (\w+)\)/.exec(content)?.[1];
 }

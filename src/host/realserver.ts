@@ -1,12 +1,13 @@
-import { execa } from 'execa';
-import { UnavailableError, UsageError } from '../cli/errors.js';
-import { arpInterfaces, checkResult, egressDevice, requireRoot, validateCommon, type CommonOptions } from './common.js';
-import { applyDesired, precheckAddresses, quoteAll, summarize, undoRecorded, type Desired, type DesiredSysctl } from './engine.js';
-import { hasLocalRoute, ip, ipArgs, netnsIdentity, readLinks, type Link } from './links.js';
-import { applyPersist, removePersist, renderPersist, type PersistSpec } from './persist.js';
-import { loadState, saveState, stateFile } from './state.js';
+import path from 'node:path';
+import { PermissionError, UsageError } from '../cli/errors.js';
+import { arpInterfaces, checkResult, egressDevice, finish, hostRun, requireRoot, validateCommon, type CommonOptions } from './common.js';
+import { hasLocalRoute, netnsIdentity, readLinks, requireIfName } from './links.js';
+import { persistPaths, persistScope, persistWant, persistedMode, renderPersist, unitAddresses, type PersistSpec } from './persist.js';
+import { planHost, readHost, readScope, type DesiredSysctl, type HostActual, type HostDesired } from './provider.js';
+import { emptyState, loadState, stateFile, type HostState } from './state.js';
 import { Sysctls, confKey, effective } from './sysctl.js';
-import type { CheckItem, CheckResult, HostChangeResult, ItemResult, RealServerMode } from './types.js';
+import type { FileState } from './system.js';
+import type { CheckItem, CheckResult, HostChangeResult, RealServerMode } from './types.js';
 import { parseVips, type Vip } from './vip.js';
 
 export interface RealServerOptions extends CommonOptions {
@@ -33,7 +34,7 @@ function parseMode(mode: string | undefined): RealServerMode {
 }
 
 /** The settings a DR/TUN real server needs (pure). */
-export function realServerDesired(mode: RealServerMode, vips: Vip[], egress: string | undefined): Desired {
+export function realServerDesired(mode: RealServerMode, vips: Vip[], egress: string | undefined): HostDesired {
   const vdev = vipDevice(mode);
   const devs = ['all', vdev, ...(egress ? [egress] : [])];
   const sysctls: DesiredSysctl[] = [];
@@ -47,6 +48,7 @@ export function realServerDesired(mode: RealServerMode, vips: Vip[], egress: str
   }
   return {
     sysctls,
+    ...(mode === 'tun' ? { device: { dev: 'tunl0', module: 'ipip', type: 'ipip' } } : {}),
     linksUp: [vdev],
     // A /32 on lo makes the kernel add "local VIP dev lo" to table local, which is all the
     // articles' `route add -host VIP dev lo:0` achieved; no extra route is needed.
@@ -54,7 +56,7 @@ export function realServerDesired(mode: RealServerMode, vips: Vip[], egress: str
   };
 }
 
-export function realServerPersistSpec(mode: RealServerMode, vips: Vip[], desired: Desired): PersistSpec {
+export function realServerPersistSpec(mode: RealServerMode, vips: Vip[], desired: HostDesired): PersistSpec {
   const vdev = vipDevice(mode);
   const list = vips.map((v) => v.address).join(' ');
   return {
@@ -68,34 +70,35 @@ export function realServerPersistSpec(mode: RealServerMode, vips: Vip[], desired
   };
 }
 
-/** tunl0 appears when the ipip module loads; a netns may lack it (fb_tunnels_only_for_init_net), then create one. */
-async function ensureTunl0(netns: string | undefined, links: Map<string, Link>, dryRun: boolean, created: string[]): Promise<{ items: ItemResult[]; commands: string[][]; links: Map<string, Link> }> {
-  if (links.has('tunl0')) return { items: [], commands: [], links };
-  const items: ItemResult[] = [];
-  const commands: string[][] = [['modprobe', 'ipip']];
-  items.push({ kind: 'module', item: 'module ipip', before: 'not loaded', after: 'loaded', action: 'loaded', changed: true, command: ['modprobe', 'ipip'] });
-  if (dryRun) return { items, commands, links };
-  await execa('modprobe', ['ipip'], { reject: false });
-  let now = await readLinks(netns);
-  if (!now.has('tunl0')) {
-    const args = ['link', 'add', 'name', 'tunl0', 'type', 'ipip'];
-    try { await ip(netns, args, 'creating tunl0'); } catch {
-      throw new UnavailableError('tunl0 is missing and the ipip module cannot be loaded here', { code: 'ENOIPIP', hint: 'modprobe ipip on the host (containers cannot load modules)' });
-    }
-    commands.push(['ip', ...ipArgs(netns, args)]);
-    items.push({ kind: 'link', item: 'link tunl0', before: null, after: 'present', action: 'created', changed: true, command: ['ip', ...ipArgs(netns, args)] });
-    created.push('tunl0');
-    now = await readLinks(netns);
-  }
-  return { items, commands, links: now };
+function stateMode(files: Map<string, FileState | null>, root: string): string | undefined {
+  const f = files.get(path.join(root, persistPaths('realserver').sysctl)) ?? files.get(path.join(root, persistPaths('realserver').unit));
+  return persistedMode(f?.type === 'file' ? f.content : undefined);
 }
 
-function result(operation: 'prep' | 'unprep', mode: string | null, opts: RealServerOptions, vips: Vip[], dev: string | undefined, items: ItemResult[], commands: string[][], notes: string[]): HostChangeResult {
-  const summary = summarize(items);
-  return {
-    target: 'realserver', operation, mode, netns: opts.netns ?? null, dryRun: Boolean(opts.dryRun), changed: summary.changed > 0,
-    vips: vips.map((v) => v.address), dev: dev ?? null, items, commands: quoteAll(commands), summary, notes,
-  };
+/** Addresses lbctl owns: its runtime records, plus what its boot unit adds (records under /run do not survive a reboot). */
+function ownedAddresses(actual: HostActual, root: string | undefined): HostState['addresses'] {
+  const unit = root === undefined ? undefined : actual.files.get(path.join(root, persistPaths('realserver').unit));
+  const fromUnit = unitAddresses(unit?.type === 'file' ? unit.content : undefined);
+  const out = [...actual.records.addresses];
+  for (const a of fromUnit) if (!out.some((o) => o.dev === a.dev && o.address === a.address)) out.push(a);
+  return out;
+}
+
+/**
+ * The VIPs the boot files list: every VIP lbctl owns that is on the device now, plus the new
+ * ones, so the files describe exactly what is in effect (prep adds; only unprep takes away).
+ */
+function persistedVips(actual: HostActual, owned: HostState['addresses'], vdev: string, extra: Vip[], drop: Set<string>): Vip[] {
+  const on = new Set((actual.links.get(vdev)?.addresses ?? []).map((a) => a.address));
+  const out = new Map<string, Vip>();
+  for (const a of owned) if (a.dev === vdev && on.has(a.address) && !drop.has(a.address)) out.set(a.address, { address: a.address, prefix: 32 });
+  for (const v of extra) out.set(v.address, v);
+  return [...out.values()];
+}
+
+/** The root whose /etc lbctl's boot files are in, when they concern this namespace. */
+function filesRoot(opts: CommonOptions): string | undefined {
+  return opts.root ?? (opts.netns ? undefined : '/');
 }
 
 /** `lbctl realserver prep`: ARP sysctls, VIP /32 on lo (DR) or tunl0 (TUN), optional boot persistence. */
@@ -104,80 +107,80 @@ export async function prepRealServer(opts: RealServerOptions): Promise<HostChang
   validateCommon(opts);
   const vips = parseVips(opts.vips, { hostOnly: true });
   if (vips.length === 0) throw new UsageError('realserver prep needs at least one --vip', { code: 'ENOVIP', hint: 'e.g. --vip 192.168.118.100' });
-  const netnsId = await netnsIdentity(opts.netns);
-  requireRoot('realserver prep', opts);
-  let links = await readLinks(opts.netns);
-  const egress = await egressDevice(links, opts.netns, opts.dev, ['lo', 'tunl0']);
-  const notes: string[] = [];
-  if (!egress) notes.push('no --dev and no default route: only conf.all covers the egress interface');
-  const desired = realServerDesired(mode, vips, egress);
-  precheckAddresses(desired, links);
-
-  const file = stateFile('realserver', opts.netns);
-  const state = await loadState(file, netnsId);
-  const items: ItemResult[] = [];
-  const commands: string[][] = [];
-  try {
-    if (mode === 'tun') {
-      const t = await ensureTunl0(opts.netns, links, Boolean(opts.dryRun), state.createdLinks);
-      items.push(...t.items); commands.push(...t.commands); links = t.links;
-      const tunl0 = links.get('tunl0');
-      if (tunl0 && tunl0.linkType !== 'ipip') notes.push(`tunl0 is a ${tunl0.linkType} device, not ipip: it will not decapsulate LVS TUN packets`);
-      precheckAddresses(desired, links);
+  if (opts.dev !== undefined) requireIfName(opts.dev);
+  return hostRun('realserver', 'realserver prep', opts, async (sys, records, recordsFile) => {
+    const links = await sys.readLinks();
+    const egress = await egressDevice(links, opts.netns, opts.dev, ['lo', 'tunl0']);
+    const notes: string[] = [];
+    if (!egress) notes.push('no --dev and no default route: only conf.all covers the egress interface');
+    const desired = realServerDesired(mode, vips, egress);
+    const root = filesRoot(opts);
+    const scope = readScope(desired, records);
+    if (root !== undefined) scope.files.push(...persistScope(root, 'realserver'));
+    const actual = await readHost(sys, records, scope);
+    const vdev = vipDevice(mode);
+    if (opts.persist) {
+      const all = persistedVips(actual, ownedAddresses(actual, root), vdev, vips, new Set());
+      desired.files = { want: persistWant(root!, renderPersist(realServerPersistSpec(mode, all, desired))), scope: persistScope(root!, 'realserver') };
     }
-    const applied = await applyDesired({ netns: opts.netns, dryRun: Boolean(opts.dryRun), links, state }, desired);
-    items.push(...applied.items); commands.push(...applied.commands);
-  } finally {
-    if (!opts.dryRun) await saveState(file, state);
-  }
-  for (const vip of vips) {
-    const elsewhere = [...links.values()].filter((l) => l.name !== vipDevice(mode) && l.addresses.some((a) => a.address === vip.address));
-    if (elsewhere.length) notes.push(`${vip.address} is also on ${elsewhere.map((l) => l.name).join(', ')}: that interface will answer ARP for it`);
-  }
-  if (opts.persist) items.push(...await applyPersist(opts.root ?? '/', 'realserver', renderPersistFor(mode, vips, desired), Boolean(opts.dryRun)));
-  return result('prep', mode, opts, vips, egress, items, commands, notes);
+    const plan = planHost(actual, desired);
+    const tunl0 = actual.links.get('tunl0');
+    if (mode === 'tun' && tunl0 && tunl0.linkType !== 'ipip') notes.push(`tunl0 is a ${tunl0.linkType} device, not ipip: it will not decapsulate LVS TUN packets`);
+    for (const vip of vips) {
+      const elsewhere = [...actual.links.values()].filter((l) => l.name !== vdev && l.addresses.some((a) => a.address === vip.address));
+      if (elsewhere.length) notes.push(`${vip.address} is also on ${elsewhere.map((l) => l.name).join(', ')}: that interface will answer ARP for it`);
+    }
+    return finish({ target: 'realserver', operation: 'prep', what: 'realserver prep', mode, opts, vips: vips.map((v) => v.address), dev: egress, plan, before: records, recordsFile, sys, notes });
+  });
 }
 
-function renderPersistFor(mode: RealServerMode, vips: Vip[], desired: Desired) {
-  return renderPersist(realServerPersistSpec(mode, vips, desired));
-}
-
-/** `lbctl realserver unprep`: remove the VIPs, restore the sysctls lbctl changed, remove --persist files. */
+/** `lbctl realserver unprep`: remove the VIPs lbctl added, restore the sysctls it changed, keep the --persist files in step. */
 export async function unprepRealServer(opts: RealServerOptions): Promise<HostChangeResult> {
   if (opts.mode !== undefined) parseMode(opts.mode);
   validateCommon(opts);
   const given = parseVips(opts.vips, { hostOnly: true });
-  const netnsId = await netnsIdentity(opts.netns);
-  requireRoot('realserver unprep', opts);
-  const links = await readLinks(opts.netns);
-  if (opts.dev !== undefined) await egressDevice(links, opts.netns, opts.dev, ['lo', 'tunl0']);
-  const file = stateFile('realserver', opts.netns);
-  const state = await loadState(file, netnsId);
-  const vips: Vip[] = given.length ? given : state.addresses.map((a) => ({ address: a.address, prefix: a.prefix }));
-  const notes: string[] = [];
-  const items: ItemResult[] = [];
-  const commands: string[][] = [];
+  if (opts.dev !== undefined) requireIfName(opts.dev);
+  return hostRun('realserver', 'realserver unprep', opts, async (sys, records, recordsFile) => {
+    const links = await sys.readLinks();
+    if (opts.dev !== undefined) await egressDevice(links, opts.netns, opts.dev, ['lo', 'tunl0']);
+    const root = filesRoot(opts);
+    const files = root === undefined ? [] : persistScope(root, 'realserver');
+    const first = await readHost(sys, records, { keys: [], files });
+    const owned = ownedAddresses(first, root);
+    const vips: Vip[] = given.length ? given : owned.filter((a) => a.dev === 'lo' || a.dev === 'tunl0').map((a) => ({ address: a.address, prefix: a.prefix }));
+    const notes: string[] = [];
 
-  // Restoring arp_ignore=0 while another VIP stays on lo would start ARP flux for that VIP.
-  const removing = new Set(vips.map((v) => v.address));
-  const remaining = ['lo', 'tunl0'].flatMap((d) => links.get(d)?.addresses ?? [])
-    .filter((a) => !a.address.startsWith('127.') && !removing.has(a.address));
-  const keepSysctls = remaining.length > 0;
-  const saved = state.sysctls;
-  if (keepSysctls) {
-    notes.push(`VIP${remaining.length > 1 ? 's' : ''} ${remaining.map((a) => a.address).join(', ')} stay${remaining.length > 1 ? '' : 's'} on lo/tunl0: ARP sysctls kept`);
-    state.sysctls = {};
-  }
-  try {
-    const undone = await undoRecorded({ netns: opts.netns, dryRun: Boolean(opts.dryRun), links, state }, vips.map((vip) => ({ devs: ['lo', 'tunl0'], vip })), state.createdLinks);
-    items.push(...undone.items); commands.push(...undone.commands);
-  } finally {
-    if (keepSysctls) state.sysctls = saved;
-    if (!opts.dryRun) await saveState(file, state);
-  }
-  if (!keepSysctls && Object.keys(saved).length === 0) notes.push('no record of sysctls changed by lbctl here (none, or set before a reboot): current values left as they are');
-  if (opts.persist) items.push(...await removePersist(opts.root ?? '/', 'realserver', Boolean(opts.dryRun)));
-  return result('unprep', opts.mode ?? null, opts, vips, opts.dev, items, commands, notes);
+    // Restoring arp_ignore=0 while another VIP stays on lo would start ARP flux for that VIP.
+    const removing = new Set(vips.map((v) => v.address));
+    const remaining = ['lo', 'tunl0'].flatMap((d) => links.get(d)?.addresses ?? [])
+      .filter((a) => !a.address.startsWith('127.') && !removing.has(a.address));
+    const keepSysctls = remaining.length > 0;
+    if (keepSysctls) notes.push(`VIP${remaining.length > 1 ? 's' : ''} ${remaining.map((a) => a.address).join(', ')} stay${remaining.length > 1 ? '' : 's'} on lo/tunl0: ARP sysctls kept`);
+    else if (Object.keys(records.sysctls).length === 0) notes.push('no record of sysctls changed by lbctl here (none, or set before a reboot): current values left as they are');
+    const desired: HostDesired = {
+      sysctls: [], linksUp: [], addresses: [],
+      remove: { addresses: vips.map((v) => ({ address: v.address, devs: ['lo', 'tunl0'] })), restoreSysctls: !keepSysctls, deleteCreatedLinks: !keepSysctls },
+    };
+    const ownedRecords = { ...records, addresses: owned };
+    const actual = await readHost(sys, ownedRecords, { ...readScope(desired, ownedRecords), files });
+    if (opts.persist) {
+      const mode = parseMode(stateMode(actual.files, root!) ?? opts.mode ?? (owned.some((a) => a.dev === 'tunl0') ? 'tun' : 'dr'));
+      const vdev = vipDevice(mode);
+      const left = persistedVips(actual, owned, vdev, [], removing);
+      const egress = left.length ? await egressDevice(links, opts.netns, opts.dev, ['lo', 'tunl0']) : undefined;
+      const want = left.length ? persistWant(root!, renderPersist(realServerPersistSpec(mode, left, realServerDesired(mode, left, egress)))) : [];
+      desired.files = { want, scope: files };
+      if (left.length) notes.push(`boot files kept for ${left.map((v) => v.address).join(', ')}`);
+    } else if (root !== undefined && vips.some((v) => unitAddresses(fileText(actual.files.get(path.join(root, persistPaths('realserver').unit)))).some((a) => a.address === v.address))) {
+      notes.push('the boot files still add these VIPs at the next boot: rerun with --persist to update them');
+    }
+    const plan = planHost(actual, desired);
+    return finish({ target: 'realserver', operation: 'unprep', what: 'realserver unprep', mode: opts.mode ?? null, opts, vips: vips.map((v) => v.address), dev: opts.dev, plan, before: records, recordsFile, sys, notes });
+  });
+}
+
+function fileText(f: FileState | null | undefined): string | undefined {
+  return f?.type === 'file' ? f.content : undefined;
 }
 
 /** `lbctl realserver check`: every expected setting, its state, and a verdict. Never changes anything. */
@@ -191,7 +194,11 @@ export async function checkRealServer(opts: RealServerOptions): Promise<CheckRes
   const egress = await egressDevice(links, opts.netns, opts.dev, ['lo', 'tunl0']);
   const vdev = vipDevice(mode);
   const vipLink = links.get(vdev);
-  const state = await loadState(stateFile('realserver', opts.netns), netnsId);
+  // check only reads: records it may not read (not root) just mean it looks at lo/tunl0 instead.
+  const state = await loadState(stateFile('realserver', opts.netns), netnsId).catch((e) => {
+    if (e instanceof PermissionError) return emptyState(netnsId);
+    throw e;
+  });
   let vips: Vip[] = given;
   if (!vips.length) vips = state.addresses.filter((a) => a.dev === vdev).map((a) => ({ address: a.address, prefix: a.prefix }));
   if (!vips.length) vips = (vipLink?.addresses ?? []).filter((a) => !a.address.startsWith('127.')).map((a) => ({ address: a.address, prefix: 32 }));

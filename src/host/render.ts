@@ -1,4 +1,5 @@
 import { actionWord, color, table } from '../cli/output.js';
+import { renderPlan } from '../converge/change.js';
 import type { CheckResult, HostChangeResult, ItemResult } from './types.js';
 
 const show = (v: string | number | null): string => (v === null ? '-' : String(v));
@@ -9,22 +10,20 @@ function change(i: ItemResult): string {
   return `${show(i.before)} -> ${show(i.after)}`;
 }
 
-/** Human view of prep/unprep: one row per item, then the summary (or, dry run, the commands). */
+/** Human view of prep/unprep: one row per item and the summary; a dry run shows the plan. */
 export function renderChange(r: HostChangeResult): string {
   const where = r.netns ? ` in netns ${r.netns}` : '';
   const head = `${r.target} ${r.operation}${r.mode ? ` (${r.mode})` : ''}${where}${r.dryRun ? ' (dry run: nothing changed)' : ''}`;
+  // A dry run is the plan: one line per change with its reason and the command that does it.
+  if (r.dryRun) return [head, renderPlan(r.plan.changes, { commands: true }), ...r.notes.map((n) => color.yellow(`note: ${n}`))].join('\n');
   // Files get their own table: their long paths would otherwise stretch every row.
   const rows = r.items.filter((i) => i.kind !== 'file').map((i) => [actionWord(i.action), i.item, change(i)]);
   const files = r.items.filter((i) => i.kind === 'file').map((i) => [actionWord(i.action), i.item, change(i)]);
   const out = [head, rows.length ? table(rows, { align: ['left', 'left', 'left'] }) : '  nothing to do'];
-  if (files.length) out.push(`files${r.dryRun ? ' (would be written/removed)' : ''}:`, table(files, { align: ['left', 'left', 'left'] }));
-  if (r.dryRun) {
-    out.push(r.commands.length ? 'would run:\n' + r.commands.map((c) => `  ${c}`).join('\n') : 'would run: nothing');
-  }
+  if (files.length) out.push('files:', table(files, { align: ['left', 'left', 'left'] }));
   for (const n of r.notes) out.push(color.yellow(`note: ${n}`));
-  const verb = r.dryRun ? 'would change' : 'changed';
   out.push(r.changed
-    ? `${r.summary.changed} ${verb}, ${r.summary.unchanged} unchanged.`
+    ? `${r.summary.changed} changed, ${r.summary.unchanged} unchanged.`
     : r.operation === 'prep' ? 'unchanged: everything is already in place.' : 'unchanged: nothing to undo.');
   return out.join('\n');
 }

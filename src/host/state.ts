@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { InputError, PermissionError } from '../cli/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 /**
@@ -29,20 +30,44 @@ export function emptyState(netnsId: number): HostState {
   return { version: 1, netnsId, sysctls: {}, addresses: [], createdLinks: [] };
 }
 
-/** The records for this namespace; records of a deleted namespace that had the same name are ignored. */
-export async function loadState(file: string, netnsId: number): Promise<HostState> {
-  try {
-    const s = JSON.parse(await fs.readFile(file, 'utf8')) as HostState;
-    if (s.version === 1 && s.netnsId === netnsId) return { ...emptyState(netnsId), ...s };
-  } catch { /* none or unreadable: start afresh */ }
-  return emptyState(netnsId);
+export function cloneState(s: HostState): HostState {
+  return { version: 1, netnsId: s.netnsId, sysctls: { ...s.sysctls }, addresses: s.addresses.map((a) => ({ ...a })), createdLinks: [...s.createdLinks] };
 }
 
+function isState(s: any): s is HostState {
+  return s && s.version === 1 && typeof s.netnsId === 'number' && typeof s.sysctls === 'object' && s.sysctls !== null
+    && Array.isArray(s.addresses) && s.addresses.every((a: any) => typeof a?.dev === 'string' && typeof a?.address === 'string' && typeof a?.prefix === 'number')
+    && (s.createdLinks === undefined || Array.isArray(s.createdLinks));
+}
+
+/**
+ * The records for this namespace; records of a deleted namespace that had the same name are
+ * ignored. A records file that cannot be read or parsed is refused before anything changes:
+ * guessing would make unprep remove or restore things lbctl does not own.
+ */
+export async function loadState(file: string, netnsId: number): Promise<HostState> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return emptyState(netnsId);
+    if (e.code === 'EACCES' || e.code === 'EPERM') throw new PermissionError(`cannot read lbctl's host-prep records: ${e.code}`, { code: 'ERECORDS', where: file, hint: 'run as root' });
+    throw new InputError(`lbctl's host-prep records cannot be read: ${e.code ?? e.message}`, { code: 'ERECORDS', where: file, hint: 'it must be a regular file lbctl wrote; move it away to start afresh' });
+  }
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+  if (!isState(parsed)) throw new InputError('lbctl\'s host-prep records are corrupt', { code: 'ERECORDS', where: file, hint: 'move it away to start afresh (unprep will then leave everything as it is)' });
+  if (parsed.netnsId !== netnsId) return emptyState(netnsId);
+  return { ...emptyState(netnsId), ...parsed, createdLinks: parsed.createdLinks ?? [] };
+}
+
+/** Written atomically (temp + rename): a crash leaves the old records or the new, never half of one. */
 export async function saveState(file: string, state: HostState): Promise<void> {
   const empty = Object.keys(state.sysctls).length === 0 && state.addresses.length === 0 && state.createdLinks.length === 0;
   if (empty) {
     await fs.rm(file, { force: true });
     return;
   }
-  await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n', { backup: false });
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n', { backup: false, mode: 0o600 });
 }

@@ -1,3 +1,5 @@
+import type { planJson } from '../converge/change.js';
+
 export type RealServerMode = 'dr' | 'tun';
 export type DirectorMode = 'nat' | 'dr' | 'tun';
 export type Target = 'realserver' | 'director';
@@ -36,6 +38,8 @@ export interface HostChangeResult {
   commands: string[];
   summary: { changed: number; unchanged: number };
   notes: string[];
+  /** The plan (planJson): every change with its reason and equivalent command. */
+  plan: ReturnType<typeof planJson>;
 }
 
 export type Severity = 'ok' | 'warn' | 'fail';

@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { UsageError } from '../cli/errors.js';
+import { parseCidr } from '../net/address.js';
 
 export interface Vip { address: string; prefix: number }
 
@@ -12,12 +12,13 @@ export interface Vip { address: string; prefix: number }
 export function parseVip(text: string, opts: { hostOnly: boolean; flag?: string }): Vip {
   const flag = opts.flag ?? '--vip';
   const m = /^([^/]+)(?:\/(\d{1,2}))?$/.exec(text.trim());
-  const addr = m?.[1] ?? '';
-  if (!m || !net.isIPv4(addr)) {
-    const v6 = net.isIPv6(addr) ? ' (IPv6 VIPs are not supported: DR/TUN prep is about ARP)' : '';
+  const bare = m ? parseCidr(m[1]) : undefined;
+  if (!m || !bare || bare.family !== 'inet') {
+    const v6 = bare?.family === 'inet6' ? ' (IPv6 VIPs are not supported: DR/TUN prep is about ARP)' : '';
     throw new UsageError(`${flag} "${text}" is not an IPv4 address${v6}`, { code: 'EBADVIP', hint: 'e.g. --vip 192.168.118.100' });
   }
-  const address = addr.split('.').map((o) => String(Number(o))).join('.');
+  const address = bare.address;
+  // Range-checked here, not by parseCidr, so /0 and /33 get the prefix message rather than "not an address".
   const prefix = m[2] === undefined ? 32 : Number(m[2]);
   if (prefix < 1 || prefix > 32) throw new UsageError(`${flag} "${text}": prefix /${prefix} is out of range`, { code: 'EBADVIP', hint: 'use /1-/32, usually /32' });
   if (opts.hostOnly && prefix !== 32) {

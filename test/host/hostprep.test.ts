@@ -316,7 +316,9 @@ test('--dry-run changes nothing and prints the exact commands (running them give
       `ip -n ${ns} addr add ${VIP}/32 dev lo label lo:0`,
     ]);
     const human = await runLbctl(['realserver', 'prep', '--netns', ns, '--vip', VIP, '--dev', 'eth0', '--dry-run']);
-    assert.match(human.stdout, /would run:\n {2}ip netns exec \S+ sysctl -w net\.ipv4\.conf\.all\.arp_ignore=1\n/);
+    assert.match(human.stdout, /^~ sysctl net\.ipv4\.conf\.all\.arp_ignore {2}\(wanted 1 or 2 or 8, is 0\)\n {4}\$ ip netns exec \S+ sysctl -w net\.ipv4\.conf\.all\.arp_ignore=1$/m);
+    assert.match(human.stdout, /^Plan: 1 to add, 7 to change, 0 to remove\.$/m);
+    assert.deepEqual(r.json.plan.changes.filter((c: any) => c.action === '+').map((c: any) => c.kind), ['address', 'file', 'file', 'file']);
     // The printed commands are complete: run them (they need no shell quoting) and check passes.
     for (const line of r.json.commands as string[]) {
       const [cmd, ...args] = line.split(' ');
@@ -324,8 +326,10 @@ test('--dry-run changes nothing and prints the exact commands (running them give
     }
     const c = await lbctl('realserver', 'check', '--netns', ns, '--vip', VIP, '--dev', 'eth0');
     assert.equal(c.exitCode, 0, JSON.stringify(c.json.items.filter((i: any) => i.severity !== 'ok')));
-    const u = await lbctl('realserver', 'unprep', '--netns', ns, '--vip', VIP, '--dry-run');
-    assert.deepEqual(u.json.commands, [`ip -n ${ns} addr del ${VIP}/32 dev lo`]);
+    // Added by hand (the printed commands), so not lbctl's: unprep leaves it.
+    const u = await lbctl('realserver', 'unprep', '--netns', ns, '--vip', VIP);
+    assert.deepEqual([u.json.commands, u.json.changed], [[], false]);
+    assert.equal(u.json.items.find((i: any) => i.kind === 'address').action, 'kept');
     assert.equal((await addrs(ns, 'lo')).filter((a) => a.local === VIP).length, 1, 'still there');
   } finally {
     await fs.rm(root, { recursive: true, force: true });
