@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InputError, NotFoundError } from '../cli/errors.js';
-import { clusterSchema } from './schema.js';
+import validateSchema from './validator.generated.js';
 import type { ClusterSpec } from './types.js';
 
 export type SpecPath = Array<string | number>;
@@ -76,12 +76,8 @@ export interface ParsedSpec {
   findings: SpecFinding[];
 }
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validate() {
-  // coerceTypes: YAML users write `auth_pass: 1111` and `bind: "*:80"` for a one-item list.
-  validator ??= new Ajv({ allErrors: true, verbose: true, coerceTypes: 'array', allowUnionTypes: true, strict: true }).compile(clusterSchema);
-  return validator;
-}
+/** ajv's validator for schema.ts, compiled at build time by scripts/build-validator.mjs (its options are there). */
+const validate = validateSchema as { (data: unknown): boolean; errors?: ErrorObject[] | null };
 
 /** Parse YAML text and validate it against the schema. Never throws for bad input. */
 export function parseSpec(text: string, file: string): ParsedSpec {
@@ -97,9 +93,8 @@ export function parseSpec(text: string, file: string): ParsedSpec {
     return { file, locator, findings };
   }
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  const check = validate();
-  if (check(data)) return { file, spec: data as ClusterSpec, locator, findings: [] };
-  const findings = dedupe((check.errors ?? []).map((e) => ajvFinding(e, locator)));
+  if (validate(data)) return { file, spec: data as ClusterSpec, locator, findings: [] };
+  const findings = dedupe((validate.errors ?? []).map((e) => ajvFinding(e, locator)));
   findings.sort((a, b) => a.line - b.line || a.col - b.col);
   return { file, locator, findings };
 }
