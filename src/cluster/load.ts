@@ -18,6 +18,8 @@ export interface SpecFinding {
   col: number;
   message: string;
   hint?: string;
+  /** The spec rule (rules/) that found it; absent for YAML and schema findings. */
+  rule?: string;
 }
 
 export function formatPath(p: SpecPath): string {
