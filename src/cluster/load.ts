@@ -160,7 +160,7 @@ export function tooDeepAt(text: string, limit: number): number {
   return -1;
 }
 
-/** Alias nodes that refer to a node containing them would make the data circular. */
+/** Aliases must name an anchor above them, and not one of their own ancestors (that would make the data circular). */
 function checkNodes(doc: Document, file: string, lines: LineCounter): SpecFinding | undefined {
   // Iterative: the depth was bounded before parsing, but this must not be the recursion that breaks.
   const onPath = new Set<unknown>();
@@ -170,7 +170,8 @@ function checkNodes(doc: Document, file: string, lines: LineCounter): SpecFindin
     if (exit) { onPath.delete(node); continue; }
     if (isAlias(node)) {
       const target = node.resolve(doc);
-      if (target && onPath.has(target)) return textFinding(file, lines, '', node.range?.[0] ?? 0, `alias *${node.source} refers to a node that contains it`, 'an alias may only repeat a node defined before and outside it');
+      if (!target) return textFinding(file, lines, '', node.range?.[0] ?? 0, `alias *${node.source} has no anchor before it`, `define &${node.source} on a node above this one`);
+      if (onPath.has(target)) return textFinding(file, lines, '', node.range?.[0] ?? 0, `alias *${node.source} refers to a node that contains it`, 'an alias may only repeat a node defined before and outside it');
     } else if (isCollection(node)) {
       onPath.add(node);
       stack.push({ node, exit: true });
