@@ -10,7 +10,8 @@ import { checkHaproxyText } from '../haproxy/config-check.js';
 import { checkKeepalivedText, type NetnsMode } from '../keepalived/config-check.js';
 import { keepalivedInterfaces } from '../keepalived/config.js';
 import { findingLine, readSpec } from './load.js';
-import { checkSpec, comparePair } from './pair-check.js';
+import { checkSpec } from './rules/index.js';
+import { comparePair } from './pair-compare.js';
 import { renderNodes, type DaemonFile, type NodeFiles } from './generate.js';
 
 export type FindingKind = 'schema' | 'spec' | 'pair' | 'daemon';

@@ -1,6 +1,6 @@
 /**
  * What a cluster spec expands to on each node: every default resolved (priority, state,
- * router id, interface, unicast peers, the default haproxy check). Checks (pair-check.ts)
+ * router id, interface, unicast peers, the default haproxy check). Rules (rules/)
  * and renderers only ever see expanded values.
  */
 import path from 'node:path';

@@ -11,7 +11,7 @@ import { renderHaproxy } from '../haproxy/config.js';
 import { renderKeepalived, type KeepalivedConfig } from '../keepalived/config.js';
 import { expandKeepalived, header, healthFrontend } from './expand.js';
 import { findingsError, loadSpec, type SpecLocator } from './load.js';
-import { checkSpec } from './pair-check.js';
+import { checkSpec } from './rules/index.js';
 import type { ClusterSpec } from './types.js';
 
 export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf';

@@ -1,9 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { InputError, NotFoundError } from '../cli/errors.js';
-import { clusterSchema } from './schema.js';
+import type { ErrorObject } from 'ajv';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { InputError, NotFoundError, PermissionError, type LbctlError } from '../cli/errors.js';
+import validateSchema from './validator.generated.js';
 import type { ClusterSpec } from './types.js';
 
 export type SpecPath = Array<string | number>;
@@ -18,6 +18,8 @@ export interface SpecFinding {
   col: number;
   message: string;
   hint?: string;
+  /** The spec rule (rules/) that found it; absent for YAML and schema findings. */
+  rule?: string;
 }
 
 export function formatPath(p: SpecPath): string {
@@ -76,17 +78,130 @@ export interface ParsedSpec {
   findings: SpecFinding[];
 }
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validate() {
-  // coerceTypes: YAML users write `auth_pass: 1111` and `bind: "*:80"` for a one-item list.
-  validator ??= new Ajv({ allErrors: true, verbose: true, coerceTypes: 'array', allowUnionTypes: true, strict: true }).compile(clusterSchema);
-  return validator;
+/** ajv's validator for schema.ts, compiled at build time by scripts/build-validator.mjs (its options are there). */
+const validate = validateSchema as { (data: unknown): boolean; errors?: ErrorObject[] | null };
+
+/**
+ * What reading one spec may cost (README, "Cluster config"). A real spec is a few KiB and
+ * about 8 levels deep; the limits keep a hostile or mistaken file (an alias bomb, a
+ * multi-gigabyte file, 100,000 nested brackets) from taking memory, stack or time.
+ */
+export const SPEC_LIMITS = {
+  /** File size in bytes (4 MiB). */
+  maxBytes: 4 * 1024 * 1024,
+  /** yaml's maxAliasCount: how far aliases may multiply the document when expanded. */
+  maxAliasCount: 100,
+  /** Nested collections (mappings, sequences, flow brackets). */
+  maxDepth: 64,
+} as const;
+
+/** A finding about the YAML text itself, at a byte offset. */
+function textFinding(file: string, lines: LineCounter | undefined, text: string, offset: number, message: string, hint: string): SpecFinding {
+  const { line, col } = lines ? lines.linePos(offset) : linePosOf(text, offset);
+  return { path: 'YAML', where: `${file}:${line}:${col}`, line, col, message, hint };
+}
+
+function linePosOf(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) { line++; start = i + 1; }
+  return { line, col: offset - start + 1 };
+}
+
+const FLOW_START = new Set(['[', '{']);
+const NODE_START_BEFORE = new Set([undefined, ' ', '\t', '\n', '\r', '[', '{', ',', ':', '-', '?']);
+
+/**
+ * The offset where the text first nests deeper than `limit`, or -1; one linear pass, before
+ * yaml sees the text (its parser recurses, and slows down on deep flow collections). Depth is
+ * estimated generously: indentation levels plus leading `- `/`? ` indicators on a line, plus
+ * open flow brackets outside quotes and comments.
+ */
+export function tooDeepAt(text: string, limit: number): number {
+  const indents: number[] = [];
+  let blockDepth = 0;
+  let flow = 0;
+  let quote: '"' | "'" | undefined;
+  let comment = false;
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    if (lineStart && flow === 0 && quote === undefined) {
+      lineStart = false;
+      let j = i;
+      while (text[j] === ' ') j++;
+      const indent = j - i;
+      // Levels this line sits in: enclosing lines with less indentation, plus its own.
+      let outer = indents.length;
+      while (outer > 0 && indents[outer - 1] >= indent) outer--;
+      let depth = outer + 1;
+      while ((text[j] === '-' || text[j] === '?') && (text[j + 1] === ' ' || text[j + 1] === '\t' || text[j + 1] === '\n' || j + 1 === text.length)) {
+        if (++depth > limit) return j;
+        j++;
+        while (text[j] === ' ' || text[j] === '\t') j++;
+      }
+      if (text[j] !== '\n' && text[j] !== '\r' && text[j] !== '#' && j < text.length) {
+        indents.length = outer;
+        indents.push(indent);
+        blockDepth = depth;
+        if (blockDepth > limit) return j;
+      }
+    }
+    const c = text[i];
+    if (c === '\n') { lineStart = true; comment = false; continue; }
+    if (comment) continue;
+    if (quote === '"') { if (c === '\\') i++; else if (c === '"') quote = undefined; continue; }
+    if (quote === "'") { if (c === "'") { if (text[i + 1] === "'") i++; else quote = undefined; } continue; }
+    const prev = i > 0 ? text[i - 1] : undefined;
+    if (c === '#' && (prev === undefined || prev === ' ' || prev === '\t' || prev === '\n')) comment = true;
+    else if ((c === '"' || c === "'") && NODE_START_BEFORE.has(prev)) quote = c;
+    else if (FLOW_START.has(c) && (flow > 0 || NODE_START_BEFORE.has(prev))) { if (++flow + blockDepth > limit) return i; }
+    else if ((c === ']' || c === '}') && flow > 0) flow--;
+  }
+  return -1;
+}
+
+/** Aliases must name an anchor above them, and not one of their own ancestors (that would make the data circular). */
+function checkNodes(doc: Document, file: string, lines: LineCounter): SpecFinding | undefined {
+  // Iterative: the depth was bounded before parsing, but this must not be the recursion that breaks.
+  const onPath = new Set<unknown>();
+  const stack: Array<{ node: unknown; exit?: boolean }> = [{ node: doc.contents }];
+  while (stack.length) {
+    const { node, exit } = stack.pop()!;
+    if (exit) { onPath.delete(node); continue; }
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (!target) return textFinding(file, lines, '', node.range?.[0] ?? 0, `alias *${node.source} has no anchor before it`, `define &${node.source} on a node above this one`);
+      if (onPath.has(target)) return textFinding(file, lines, '', node.range?.[0] ?? 0, `alias *${node.source} refers to a node that contains it`, 'an alias may only repeat a node defined before and outside it');
+    } else if (isCollection(node)) {
+      onPath.add(node);
+      stack.push({ node, exit: true });
+      for (const item of node.items) {
+        if (isPair(item)) stack.push({ node: item.value }, { node: item.key });
+        else stack.push({ node: item });
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Parse YAML text and validate it against the schema. Never throws for bad input. */
 export function parseSpec(text: string, file: string): ParsedSpec {
+  const deep = tooDeepAt(text, SPEC_LIMITS.maxDepth);
+  if (deep >= 0) {
+    const f = textFinding(file, undefined, text, deep, `nested more than ${SPEC_LIMITS.maxDepth} levels deep`, 'a cluster spec needs about 8 levels; check the indentation and brackets');
+    return { file, locator: new SpecLocator(file, undefined, new LineCounter()), findings: [f] };
+  }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  let doc: Document;
+  try {
+    // logLevel error: yaml would print warnings (e.g. a collection used as a key) on stderr.
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
+  } catch (e) {
+    // A stack overflow the depth estimate did not foresee: still bad input, not a bug.
+    if (!(e instanceof RangeError) && !(e instanceof SyntaxError)) throw e;
+    const f = textFinding(file, undefined, text, 0, 'the YAML is too deeply nested to parse', 'check the indentation and brackets');
+    return { file, locator: new SpecLocator(file, undefined, new LineCounter()), findings: [f] };
+  }
   const locator = new SpecLocator(file, doc, lines);
   if (doc.errors.length) {
     const findings = doc.errors.map((e) => {
@@ -96,24 +211,99 @@ export function parseSpec(text: string, file: string): ParsedSpec {
     });
     return { file, locator, findings };
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  const check = validate();
-  if (check(data)) return { file, spec: data as ClusterSpec, locator, findings: [] };
-  const findings = dedupe((check.errors ?? []).map((e) => ajvFinding(e, locator)));
+  const circular = checkNodes(doc, file, lines);
+  if (circular) return { file, locator, findings: [circular] };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    const first = firstAlias(doc);
+    return { file, locator, findings: [textFinding(file, lines, text, first, `aliases expand the document too much (more than ${SPEC_LIMITS.maxAliasCount} times an anchored node's size)`, 'write the repeated parts out, or repeat fewer of them')] };
+  }
+  if (validate(data)) return { file, spec: data as ClusterSpec, locator, findings: [] };
+  const findings = dedupe((validate.errors ?? []).map((e) => ajvFinding(e, locator)));
   findings.sort((a, b) => a.line - b.line || a.col - b.col);
   return { file, locator, findings };
 }
 
+function firstAlias(doc: Document): number {
+  let at = 0;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isAlias(node)) { at = node.range?.[0] ?? 0; break; }
+    if (isCollection(node)) for (const item of [...node.items].reverse()) stack.push(...(isPair(item) ? [item.value, item.key] : [item]));
+  }
+  return at;
+}
+
+const HINT_FILE = 'give the path of a cluster spec YAML file';
+
+function fileKind(st: Stats): string {
+  return st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+}
+
+/** The error for a spec file that cannot be opened or read. */
+function readError(file: string, e: NodeJS.ErrnoException): LbctlError {
+  switch (e.code) {
+    case 'ENOENT': return new NotFoundError(`spec file ${file} does not exist`, { where: file, hint: HINT_FILE });
+    case 'ENOTDIR': return new NotFoundError(`spec file ${file} does not exist: a part of its path is not a directory`, { where: file, hint: HINT_FILE });
+    case 'EACCES': case 'EPERM': return new PermissionError(`cannot read spec file ${file}: permission denied`, { where: file, hint: 'run as a user who may read it, or fix its mode' });
+    case 'EISDIR': return new InputError(`spec file ${file} is a directory`, { where: file, hint: HINT_FILE });
+    default: return new InputError(`cannot read spec file ${file}: ${e.code ?? e.message}`, { where: file, hint: HINT_FILE });
+  }
+}
+
+/**
+ * The file's text, refusing what is not a regular file (a FIFO or device would block or never
+ * end) and anything over SPEC_LIMITS.maxBytes, without reading more than that.
+ */
+async function readBounded(file: string, shown: string): Promise<{ text: string } | { finding: SpecFinding }> {
+  let fh: fs.FileHandle;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    fh = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw readError(file, e as NodeJS.ErrnoException);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new InputError(`spec file ${file} is ${fileKind(st)}, not a regular file`, { where: file, hint: HINT_FILE });
+    const max = SPEC_LIMITS.maxBytes;
+    let buf = Buffer.alloc(Math.min(st.size, max) + 1);
+    let got = 0;
+    // The size can change after stat: trust only what is read, and never read past max + 1.
+    for (;;) {
+      if (got === buf.length) {
+        if (got > max) {
+          const text = buf.subarray(0, max).toString('utf8');
+          return { finding: textFinding(shown, undefined, text, text.length, `the file is larger than ${max / 1024 / 1024} MiB`, 'a cluster spec is a few KiB; check that this is the right file') };
+        }
+        const bigger = Buffer.alloc(Math.min(buf.length * 2, max + 1));
+        buf.copy(bigger);
+        buf = bigger;
+      }
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await fh.read(buf, got, buf.length - got, got));
+      } catch (e) {
+        throw readError(file, e as NodeJS.ErrnoException);
+      }
+      if (bytesRead === 0) return { text: buf.subarray(0, got).toString('utf8') };
+      got += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Read and parse a spec file (NotFoundError when absent); findings are returned, not thrown. */
 export async function readSpec(file: string): Promise<ParsedSpec & { text: string }> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e: any) {
-    if (e.code === 'ENOENT') throw new NotFoundError(`spec file ${file} does not exist`, { where: file, hint: 'give the path of a cluster spec YAML file' });
-    throw e;
-  }
-  return { ...parseSpec(text, path.relative(process.cwd(), file) || file), text };
+  const shown = path.relative(process.cwd(), file) || file;
+  const read = await readBounded(file, shown);
+  if ('finding' in read) return { file: shown, locator: new SpecLocator(shown, undefined, new LineCounter()), findings: [read.finding], text: '' };
+  return { ...parseSpec(read.text, shown), text: read.text };
 }
 
 /** Read and validate a spec file; throws NotFoundError/InputError (the first finding) on failure. */
@@ -136,7 +326,8 @@ function pointerToPath(pointer: string): SpecPath {
 }
 
 function show(v: unknown): string {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try { s = JSON.stringify(v); } catch { s = undefined; }
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseSpec } from '../../src/cluster/load.js';
 import { expandKeepalived, instanceRoles } from '../../src/cluster/expand.js';
-import { checkSpec, comparePair, inSubnet } from '../../src/cluster/pair-check.js';
+import { checkSpec } from '../../src/cluster/rules/index.js';
+import { comparePair } from '../../src/cluster/pair-compare.js';
+import { inSubnet } from '../../src/net/address.js';
 import { renderNodes } from '../../src/cluster/generate.js';
 import type { ClusterSpec } from '../../src/cluster/types.js';
 
