@@ -12,6 +12,7 @@ import { DaemonProvider, type DaemonChange } from '../converge/daemon.js';
 import { FilesProvider, type FileChange, type ManagedFile } from '../converge/files.js';
 import type { ReloadResult } from '../haproxy/config-reload.js';
 import type { NetnsMode } from '../keepalived/config-check.js';
+import { refusePseudoFs } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { checkNodeFiles } from './check.js';
 import { compileSpec, holdsSecret, type DaemonFile, type NodeFiles } from './generate.js';
@@ -66,14 +67,18 @@ export async function installNode(specFile: string, opts: InstallOptions): Promi
   const root = path.resolve(opts.root ?? '/');
   const compiled = await compileSpec(specFile, opts.node);
   const node = compiled.nodes[0];
+  const desired = managedFiles(node, root);
+  const files = new FilesProvider(desired.map((f) => f.path));
+  // Cheap refusals first (kernel file system, symlink or directory at a target), before the
+  // daemons' checks; the plan itself is made again under the lock.
+  await refusePseudoFs(root, '--root');
+  await files.read();
   const checks = await checkNodeFiles(node, opts.netns);
   const failed = checks.find((c) => !c.ok);
   if (failed) {
     throw new CheckFailedError(`${failed.errors[0] ?? `${failed.file} failed its daemon check`}`, { where: `${node.node}/${failed.file}`, hint: 'nothing was installed; fix the spec and run lbctl config check', code: 'EDAEMONCHECK' });
   }
   const warnings = checks.flatMap((c) => c.warnings.map((w) => `${c.file}: ${w}`));
-  const desired = managedFiles(node, root);
-  const files = new FilesProvider(desired.map((f) => f.path));
   const daemons = new DaemonProvider([
     { daemon: 'haproxy', pidfile: opts.haproxyPidfile },
     { daemon: 'keepalived', pidfile: opts.keepalivedPidfile },
@@ -130,6 +135,7 @@ export async function diffNode(specFile: string, opts: { node: string; root?: st
   const root = path.resolve(opts.root ?? '/');
   const compiled = await compileSpec(specFile, opts.node);
   const node = compiled.nodes[0];
+  await refusePseudoFs(root, '--root');
   const desired = managedFiles(node, root);
   const provider = new FilesProvider(desired.map((f) => f.path));
   const changes = provider.plan(await provider.read(), desired);

@@ -10,6 +10,7 @@
  * all or none. Nothing else reads it.
  */
 import { constants, promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { getSystemErrorName } from 'node:util';
@@ -59,7 +60,13 @@ const ERRNO: Record<string, { what: string; exit: 'usage' | 'notfound' | 'permis
 export function errnoName(err: unknown): string | undefined {
   const e = err as { errno?: number; code?: string };
   if (typeof e?.errno === 'number' && e.errno < 0) {
-    try { return getSystemErrorName(e.errno); } catch { /* not a system errno */ }
+    try {
+      const name = getSystemErrorName(e.errno);
+      if (/^E[A-Z0-9]+$/.test(name)) return name;
+    } catch { /* not a system errno */ }
+    // libuv has no name for some (EDQUOT): the kernel's own table does.
+    const byNumber = Object.entries(os.constants.errno).find(([, n]) => n === -e.errno!);
+    if (byNumber) return byNumber[0];
   }
   return typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) ? e.code : undefined;
 }
@@ -327,7 +334,7 @@ export async function replaceFiles(items: ReplaceItem[]): Promise<ReplaceReport>
       if (keep) scratch.push(keep);
       renameCount++;
       if (fault !== undefined && renameCount === fault) {
-        throw Object.assign(new Error(`EIO: injected fault (LBCTL_FAULT=rename:${fault})`), { code: 'EIO', errno: -5, syscall: 'rename' });
+        throw new RejectedError(`replace: injected fault (LBCTL_FAULT=rename:${fault})`, { code: 'EFAULT_INJECTED', where: item.path, hint: 'a test-only switch: unset LBCTL_FAULT' });
       }
       await fs.rename(staged[i], item.path);
       scratch.splice(scratch.indexOf(staged[i]), 1);
