@@ -5,9 +5,9 @@
  * content as FILE.lbctl-bak with the same mode and owner, and either replaces every file of a
  * set or none of them (replaceFiles).
  *
- * Test-only switch: LBCTL_FAULT=rename:K makes the K-th rename of a staged file onto its target
- * (counted across the process) fail with EIO, so tests can prove that a multi-file install is
- * all or none. Nothing else reads it.
+ * Test-only switch: LBCTL_FAULT=rename:K makes the K-th rename of a staged file onto its target,
+ * within one replaceFiles call, fail, so tests can prove that a multi-file install is all or
+ * none. Nothing else reads it.
  */
 import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -129,7 +129,10 @@ export async function refusePseudoFs(p: string, label?: string): Promise<void> {
   const existing = await nearestExisting(p);
   let type: number;
   try { type = Number((await fs.statfs(existing)).type); } catch (e) { throw fsError(e, existing, 'inspect'); }
-  const kind = PSEUDO_FS[type >>> 0];
+  let real = existing;
+  try { real = await fs.realpath(existing); } catch { /* statfs decided */ }
+  const under = /^\/(proc|sys)(\/|$)/.exec(real)?.[1];
+  const kind = PSEUDO_FS[type >>> 0] ?? (under === 'sys' ? 'sysfs' : under);
   if (kind) {
     throw new UsageError(`${label ?? 'the path'} is on ${kind}, a kernel interface, not a place for files`, { code: 'EPSEUDOFS', where: p, hint: 'choose a directory on a real file system' });
   }
@@ -220,8 +223,6 @@ export interface ReplaceItem {
 
 export interface ReplaceReport { files: Array<{ path: string; backup?: string }> }
 
-let renameCount = 0;
-
 function faultAt(): number | undefined {
   const m = /^rename:(\d+)$/.exec(process.env.LBCTL_FAULT ?? '');
   return m ? Number(m[1]) : undefined;
@@ -296,6 +297,8 @@ export async function replaceFiles(items: ReplaceItem[]): Promise<ReplaceReport>
   const createdDirs: string[] = [];
   const staged: string[] = [];
   const scratch: string[] = [];
+  const oldBackups = new Map<string, string>();
+  const backupsWritten: string[] = [];
   const cleanup = async () => {
     for (const f of scratch) await fs.unlink(f).catch(() => undefined);
     for (const d of [...createdDirs].reverse()) await fs.rmdir(d).catch(() => undefined);
@@ -313,16 +316,30 @@ export async function replaceFiles(items: ReplaceItem[]): Promise<ReplaceReport>
         : await stageFile(item.path, 'new', item.content, item.mode);
       staged.push(tmp);
       scratch.push(tmp);
+      if (item.backup && b.kind === 'file') {
+        current = `${item.path}.lbctl-bak`;
+        const bst = await fs.lstat(current).catch((e) => { if (errnoName(e) === 'ENOENT') return undefined; throw e; });
+        if (bst?.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'rename' });
+        // The backup being replaced (a file, or whatever link was planted there) is kept as is,
+        // so a rollback can put it back.
+        if (bst) {
+          const keep = scratchName(item.path, 'oldbak');
+          await fs.link(current, keep);
+          scratch.push(keep);
+          oldBackups.set(item.path, keep);
+        }
+      }
     }
   } catch (e) {
     await cleanup();
-    throw fsError(e, current, 'write', 'nothing was changed');
+    throw fsError(e, current, current.endsWith('.lbctl-bak') ? 'write backup' : 'write', 'nothing was changed');
   }
 
   // 2. Commit: rename each staged file onto its target, keeping the old inode for a rollback.
   const committed: Array<{ item: ReplaceItem; keep?: string }> = [];
   const report: ReplaceReport = { files: [] };
   const fault = faultAt();
+  let renameCount = 0;
   try {
     for (const [i, item] of items.entries()) {
       current = item.path;
@@ -345,13 +362,12 @@ export async function replaceFiles(items: ReplaceItem[]): Promise<ReplaceReport>
       current = `${c.item.path}.lbctl-bak`;
       if (c.keep && c.item.backup) {
         const bak = `${c.item.path}.lbctl-bak`;
-        const bst = await fs.lstat(bak).catch(() => undefined);
-        if (bst?.isDirectory()) throw fsError(Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'rename' }), bak, 'write backup');
         const link = scratchName(c.item.path, 'bak');
         try { await fs.link(c.keep, link); } catch { await fs.copyFile(c.keep, link, constants.COPYFILE_EXCL); await copyOwnerMode(c.item, link); }
         scratch.push(link);
         await fs.rename(link, bak);
         scratch.splice(scratch.indexOf(link), 1);
+        backupsWritten.push(c.item.path);
         report.files.push({ path: c.item.path, backup: bak });
       } else {
         report.files.push({ path: c.item.path });
@@ -361,6 +377,15 @@ export async function replaceFiles(items: ReplaceItem[]): Promise<ReplaceReport>
   } catch (e) {
     const failed = fsError(e, current, current.endsWith('.lbctl-bak') ? 'write backup' : 'replace');
     const notRestored: string[] = [];
+    for (const p of [...backupsWritten].reverse()) {
+      const bak = `${p}.lbctl-bak`;
+      const prev = oldBackups.get(p);
+      try {
+        if (prev) { await fs.rename(prev, bak); scratch.splice(scratch.indexOf(prev), 1); } else await fs.unlink(bak);
+      } catch {
+        notRestored.push(bak);
+      }
+    }
     for (const c of [...committed].reverse()) {
       try {
         if (c.keep) {
@@ -395,9 +420,6 @@ async function readKind(file: string): Promise<FileState['kind'] | 'other'> {
   if (!st) return 'absent';
   return st.isFile() ? 'file' : 'other';
 }
-
-/** For tests: restart the LBCTL_FAULT rename counter. */
-export function resetFaultCounter(): void { renameCount = 0; }
 
 // ---------------------------------------------------------------------------------------------
 // One file

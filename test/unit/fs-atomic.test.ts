@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fsError, readFileState, replaceFiles, resetFaultCounter, writeFileAtomic } from '../../src/util/fs.js';
+import { fsError, readFileState, replaceFiles, writeFileAtomic } from '../../src/util/fs.js';
 import { toLbctlError } from '../../src/cli/base.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { LbctlError } from '../../src/cli/errors.js';
@@ -128,7 +128,6 @@ test('replaceFiles: a failing k-th rename leaves every file as before (content, 
   const items = async () => Promise.all(paths.map(async (p, i) => ({ path: p, content: Buffer.from(`new${i}`), before: await readFileState(p), backup: true, mode: 0o644 })));
   for (const k of [1, 2, 3]) {
     process.env.LBCTL_FAULT = `rename:${k}`;
-    resetFaultCounter();
     try {
       const e = await rejects(replaceFiles(await items()));
       assert.equal(e.exitCode, ExitCode.Rejected);
@@ -141,7 +140,6 @@ test('replaceFiles: a failing k-th rename leaves every file as before (content, 
     assert.deepEqual(await snap(), before, `fault at rename ${k}: all as before`);
     assert.deepEqual((await fs.readdir(dir)).sort(), ['a', 'b'], 'no scratch files or backups left');
   }
-  resetFaultCounter();
   await replaceFiles(await items());
   assert.deepEqual(await Promise.all(paths.map((p) => fs.readFile(p, 'utf8'))), ['new0', 'new1', 'new2']);
   assert.equal(await modeOf(paths[0]), 0o644);
