@@ -22,8 +22,9 @@ export default class ConfigCheck extends LbctlCommand {
     }
     const err = checkError(report);
     if (err) {
-      // All findings, one per line; the last line (the error) repeats the first.
-      for (const f of report.findings) process.stderr.write(`${f.line}\n`);
+      // Several findings: all of them, one per line, then the error line (which repeats the
+      // first). One finding: only the error line.
+      if (report.findings.length > 1) for (const f of report.findings) process.stderr.write(`${f.line}\n`);
       throw err;
     }
     this.human(`${report.spec}: OK (${report.nodes.length} node(s), ${report.files.length} file(s) accepted by the daemons)`);

@@ -2,10 +2,12 @@ import { Args, Flags } from '@oclif/core';
 import { LbctlCommand } from '../../src/cli/base.js';
 import { actionWord, table } from '../../src/cli/output.js';
 import { installNode, type InstallResult } from '../../src/cluster/install.js';
+import { parseDuration } from '../../src/util/duration.js';
+import { shellWord } from '../../src/converge/change.js';
 
 export default class ConfigInstall extends LbctlCommand {
   static summary = 'Install one node\'s generated haproxy.cfg and keepalived.conf, and optionally reload the daemons.';
-  static description = 'Validates the spec and runs the daemons\' checks first; then writes /etc/haproxy/haproxy.cfg and /etc/keepalived/keepalived.conf (under --root) atomically, keeping FILE.lbctl-bak, only where the content differs. --reload reloads only daemons whose file changed: haproxy via systemctl reload or SIGUSR2 to its master (master-worker mode), keepalived via systemctl reload or SIGHUP.';
+  static description = 'Validates the spec and runs the daemons\' checks first; then writes /etc/haproxy/haproxy.cfg and /etc/keepalived/keepalived.conf (under --root) atomically, all or none, keeping each replaced file\'s mode and owner and its content as FILE.lbctl-bak, only where the content differs. Holds the lock of the root (exit 12 after --lock-timeout). --reload reloads only daemons whose file changed: haproxy via systemctl reload or SIGUSR2 to its master (master-worker mode), keepalived via systemctl reload or SIGHUP.';
   static examples = ['<%= config.bin %> config install cluster.yaml --node lb1 --reload', '<%= config.bin %> config install cluster.yaml --node lb2 --dry-run'];
   static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };
   static flags = {
@@ -16,6 +18,7 @@ export default class ConfigInstall extends LbctlCommand {
     netns: Flags.string({ description: 'keepalived test in a scratch netns: auto, always, never', options: ['auto', 'always', 'never'], default: 'auto' }),
     'haproxy-pidfile': Flags.string({ description: 'signal this haproxy master instead of asking systemd (default /run/haproxy.pid)' }),
     'keepalived-pidfile': Flags.string({ description: 'signal this keepalived instead of asking systemd (default /run/keepalived.pid)' }),
+    'lock-timeout': Flags.string({ description: 'wait this long for another lbctl installing into the same root (e.g. 500ms, 90s, 2m)', default: '30s' }),
   };
 
   async run(): Promise<InstallResult> {
@@ -23,11 +26,14 @@ export default class ConfigInstall extends LbctlCommand {
     const r = await installNode(args.spec, {
       node: flags.node, root: flags.root, reload: flags.reload, dryRun: flags['dry-run'], netns: flags.netns as 'auto',
       haproxyPidfile: flags['haproxy-pidfile'], keepalivedPidfile: flags['keepalived-pidfile'],
+      lockTimeoutMs: parseDuration(flags['lock-timeout'], '--lock-timeout', { min: 0 }),
     });
     for (const w of r.warnings) this.note(w);
     const verb = (a: string) => (r.dryRun && a !== 'unchanged' ? `would be ${a}` : a);
     this.human(table(r.files.map((f) => [actionWord(verb(f.action)), f.path, f.reload ? `reloaded (${f.reload.detail})` : f.backup ? `backup ${f.backup}` : '']), { align: ['left', 'left', 'left'] }));
-    if (!r.changed) this.human('unchanged');
+    for (const c of r.dryRun ? r.plan.changes.filter((x) => x.kind === 'daemon') : []) this.human(`would reload ${c.id}: ${(c.command ?? []).map(shellWord).join(' ')}`);
+    if (r.dryRun) this.human(r.plan.summary);
+    else if (!r.changed) this.human('unchanged');
     return r;
   }
 }

@@ -2,6 +2,7 @@ import { Command, Errors } from '@oclif/core';
 import { LbctlError, UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { errorLine, warnLine } from './output.js';
+import { fsError, isFsError } from '../util/fs.js';
 
 /**
  * Every lbctl command extends this. It gives --json (oclif's enableJsonFlag), maps every
@@ -54,6 +55,12 @@ export function toLbctlError(err: unknown): LbctlError {
   if (e && (e.oclif?.exit === 2 || /^(Unexpected argument|Nonexistent flag|Missing required|Expected |Parsing --|--\S+=\S+ cannot also be provided|The following error occurred)/.test(msg[0] ?? ''))) {
     const first = msg.filter((l) => !/^See more help with/.test(l)).join(' ');
     return new UsageError(first, { code: 'EUSAGE', hint: 'see --help' });
+  }
+  // An OS error about a path (EISDIR, ENOSPC, EROFS, ...) that no caller worded: still one line
+  // naming the path, with its class's exit code, never Internal.
+  if (isFsError(err)) {
+    const se = err as { path?: string; dest?: string; syscall?: string };
+    return fsError(err, se.dest ?? se.path ?? '(unknown path)', se.syscall ?? 'file operation');
   }
   if (e && (e.code === 'EACCES' || e.code === 'EPERM')) {
     return new LbctlError(msg.join(' '), ExitCode.Permission, { code: e.code, hint: 'run as root' });

@@ -3,10 +3,10 @@
  * memory; generateFiles writes DIR/<node>/{haproxy.cfg,keepalived.conf}. Nothing is written
  * unless the whole spec is valid.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../cli/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { refusePseudoFs } from '../util/fs.js';
+import { FilesProvider, type ManagedFile } from '../converge/files.js';
 import { renderHaproxy } from '../haproxy/config.js';
 import { renderKeepalived, type KeepalivedConfig } from '../keepalived/config.js';
 import { expandKeepalived, header, healthFrontend } from './expand.js';
@@ -51,24 +51,30 @@ export async function compileSpec(file: string, node?: string): Promise<Compiled
   return { file: locator.file, spec, locator, nodes };
 }
 
+/** keepalived.conf carries the VRRP auth_pass: a new one must not be world-readable. */
+export function holdsSecret(name: DaemonFile, content: string): boolean {
+  return name === 'keepalived.conf' && /^\s*auth_pass\s/m.test(content);
+}
+
 export interface GeneratedFileResult { node: string; name: DaemonFile; path: string; changed: boolean; action: 'created' | 'updated' | 'unchanged' }
 export interface GenerateResult { spec: string; cluster: string; out: string; changed: boolean; files: GeneratedFileResult[] }
 
+/** Every node's files under OUT/<node>/, all written or none; unchanged files are not touched. */
 export async function generateFiles(file: string, opts: { node?: string; out: string }): Promise<GenerateResult> {
   const compiled = await compileSpec(file, opts.node);
-  const results: GeneratedFileResult[] = [];
-  for (const n of compiled.nodes) {
-    for (const f of n.files) {
-      const target = path.join(opts.out, n.node, f.name);
-      const existed = await exists(target);
-      // Generated output is reproducible from the spec: no backup copies next to it.
-      const w = await writeFileAtomic(target, f.content, { backup: false });
-      results.push({ node: n.node, name: f.name, path: target, changed: w.changed, action: !w.changed ? 'unchanged' : existed ? 'updated' : 'created' });
-    }
-  }
-  return { spec: compiled.file, cluster: compiled.spec.cluster, out: opts.out, changed: results.some((r) => r.changed), files: results };
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  await refusePseudoFs(path.resolve(opts.out), '--out');
+  const desired: ManagedFile[] = compiled.nodes.flatMap((n) => n.files.map((f) => ({
+    // Generated output is reproducible from the spec: no backup copies next to it.
+    path: path.join(opts.out, n.node, f.name), content: f.content, backup: false,
+    secret: holdsSecret(f.name, f.content),
+  })));
+  const provider = new FilesProvider(desired.map((d) => d.path));
+  const changes = provider.plan(await provider.read(), desired);
+  await provider.apply(changes);
+  const results: GeneratedFileResult[] = compiled.nodes.flatMap((n) => n.files.map((f) => {
+    const target = path.join(opts.out, n.node, f.name);
+    const c = changes.find((x) => x.id === target);
+    return { node: n.node, name: f.name, path: target, changed: Boolean(c), action: !c ? 'unchanged' as const : c.action === '+' ? 'created' as const : 'updated' as const };
+  }));
+  return { spec: compiled.file, cluster: compiled.spec.cluster, out: opts.out, changed: changes.length > 0, files: results };
 }

@@ -1,25 +1,28 @@
 /**
  * Install one node's generated files under ROOT (/ by default), and show how they differ from
- * what is installed. Order: validate the spec, run the daemons' checks on the new files, then
- * write each changed file atomically with a backup, then reload the daemons whose file
- * changed. Any failure before the write leaves the installed files untouched.
+ * what is installed. Order: validate the spec, run the daemons' checks on the new files, read
+ * what is installed (refusing symlinks, directories, kernel file systems), plan; then, holding
+ * the lock of the config root, replace every changed file or none, then reload only the daemons
+ * whose file changed. Any failure before the last step leaves the installed files untouched.
  */
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
-import { CheckFailedError, UnavailableError } from '../cli/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { reloadHaproxy, type ReloadResult } from '../haproxy/config-reload.js';
-import { reloadKeepalived } from '../keepalived/reload.js';
+import { CheckFailedError, LbctlError } from '../cli/errors.js';
+import { planJson } from '../converge/change.js';
+import { DaemonProvider, type DaemonChange } from '../converge/daemon.js';
+import { FilesProvider, type FileChange, type ManagedFile } from '../converge/files.js';
+import type { ReloadResult } from '../haproxy/config-reload.js';
 import type { NetnsMode } from '../keepalived/config-check.js';
+import { refusePseudoFs } from '../util/fs.js';
+import { withLock } from '../util/lock.js';
 import { checkNodeFiles } from './check.js';
-import { compileSpec, type DaemonFile } from './generate.js';
+import { compileSpec, holdsSecret, type DaemonFile, type NodeFiles } from './generate.js';
 
 export const INSTALL_PATHS: Record<DaemonFile, string> = {
   'haproxy.cfg': '/etc/haproxy/haproxy.cfg',
   'keepalived.conf': '/etc/keepalived/keepalived.conf',
 };
+
+const DAEMON_OF: Record<DaemonFile, 'haproxy' | 'keepalived'> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived' };
 
 export interface InstalledFile {
   file: DaemonFile;
@@ -30,7 +33,16 @@ export interface InstalledFile {
   reload?: ReloadResult;
 }
 
-export interface InstallResult { node: string; root: string; dryRun: boolean; changed: boolean; files: InstalledFile[]; warnings: string[] }
+export interface InstallResult {
+  node: string;
+  root: string;
+  dryRun: boolean;
+  changed: boolean;
+  files: InstalledFile[];
+  warnings: string[];
+  /** The plan (files, then daemon reloads), as planJson renders it. */
+  plan: ReturnType<typeof planJson>;
+}
 
 export interface InstallOptions {
   node: string;
@@ -40,79 +52,96 @@ export interface InstallOptions {
   netns?: NetnsMode;
   haproxyPidfile?: string;
   keepalivedPidfile?: string;
+  /** How long to wait for another lbctl installing into the same root (ms, default 30 s). */
+  lockTimeoutMs?: number;
 }
 
-async function readOrUndefined(p: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(p, 'utf8');
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  }
+export function managedFiles(node: NodeFiles, root: string): ManagedFile[] {
+  return node.files.map((f) => ({
+    path: path.join(root, INSTALL_PATHS[f.name]), content: f.content, secret: holdsSecret(f.name, f.content),
+    label: `generated/${node.node}/${f.name}`, daemon: DAEMON_OF[f.name],
+  }));
 }
 
 export async function installNode(specFile: string, opts: InstallOptions): Promise<InstallResult> {
   const root = path.resolve(opts.root ?? '/');
   const compiled = await compileSpec(specFile, opts.node);
   const node = compiled.nodes[0];
+  const desired = managedFiles(node, root);
+  const files = new FilesProvider(desired.map((f) => f.path));
+  // Cheap refusals first (kernel file system, symlink or directory at a target), before the
+  // daemons' checks; the plan itself is made again under the lock.
+  await refusePseudoFs(root, '--root');
+  await files.read();
   const checks = await checkNodeFiles(node, opts.netns);
   const failed = checks.find((c) => !c.ok);
   if (failed) {
     throw new CheckFailedError(`${failed.errors[0] ?? `${failed.file} failed its daemon check`}`, { where: `${node.node}/${failed.file}`, hint: 'nothing was installed; fix the spec and run lbctl config check', code: 'EDAEMONCHECK' });
   }
-  const result: InstallResult = { node: node.node, root, dryRun: Boolean(opts.dryRun), changed: false, files: [], warnings: checks.flatMap((c) => c.warnings.map((w) => `${c.file}: ${w}`)) };
-  for (const f of node.files) {
-    const target = path.join(root, INSTALL_PATHS[f.name]);
-    const old = await readOrUndefined(target);
-    const action = old === undefined ? 'created' : old === f.content ? 'unchanged' : 'updated';
-    const entry: InstalledFile = { file: f.name, path: target, action, changed: action !== 'unchanged' };
-    if (entry.changed && !opts.dryRun) {
-      const w = await writeFileAtomic(target, f.content, { mode: 0o644 });
-      entry.backup = w.backup;
-    }
-    result.files.push(entry);
+  const warnings = checks.flatMap((c) => c.warnings.map((w) => `${c.file}: ${w}`));
+  const daemons = new DaemonProvider([
+    { daemon: 'haproxy', pidfile: opts.haproxyPidfile },
+    { daemon: 'keepalived', pidfile: opts.keepalivedPidfile },
+  ]);
+
+  const planAll = async () => {
+    const fileChanges = files.plan(await files.read(), desired);
+    const daemonChanges = opts.reload ? daemons.plan(await daemons.read(), fileChanges) : [];
+    return { fileChanges, daemonChanges };
+  };
+  const describe = (fileChanges: FileChange[], daemonChanges: DaemonChange[]): InstallResult => ({
+    node: node.node, root, dryRun: Boolean(opts.dryRun), changed: fileChanges.length > 0, warnings,
+    files: node.files.map((f, i) => {
+      const c = fileChanges.find((x) => x.id === desired[i].path);
+      const action = !c ? 'unchanged' : c.action === '+' ? 'created' : 'updated';
+      return { file: f.name, path: desired[i].path, action, changed: Boolean(c) };
+    }),
+    plan: planJson([...fileChanges, ...daemonChanges]),
+  });
+
+  if (opts.dryRun) {
+    const { fileChanges, daemonChanges } = await planAll();
+    return describe(fileChanges, daemonChanges);
   }
-  result.changed = result.files.some((f) => f.changed);
-  if (opts.reload && !opts.dryRun) {
-    for (const f of result.files.filter((x) => x.changed)) {
-      f.reload = f.file === 'haproxy.cfg'
-        ? await reloadHaproxy({ pidfile: opts.haproxyPidfile })
-        : await reloadKeepalived({ pidfile: opts.keepalivedPidfile });
+  return withLock(`config@${root}`, opts.lockTimeoutMs ?? 30_000, async () => {
+    // Planned under the lock: another install may have changed the files while we waited.
+    const { fileChanges, daemonChanges } = await planAll();
+    const result = describe(fileChanges, daemonChanges);
+    const applied = await files.apply(fileChanges);
+    for (const a of applied.files) {
+      const entry = result.files.find((f) => f.path === a.path);
+      if (entry) entry.backup = a.backup;
     }
-  }
-  return result;
+    try {
+      const done = await daemons.apply(daemonChanges);
+      for (const r of done.reloads) {
+        const entry = result.files.find((f) => DAEMON_OF[f.file] === r.daemon);
+        if (entry) entry.reload = r.result;
+      }
+    } catch (e) {
+      if (!(e instanceof LbctlError)) throw e;
+      const installed = applied.files.map((f) => f.path).join(', ');
+      throw new LbctlError(`${e.message} (the new files are installed: ${installed})`, e.exitCode, { code: e.code, where: e.where, hint: e.hint, cause: e });
+    }
+    return result;
+  });
 }
 
 export interface FileDiff { file: DaemonFile; path: string; state: 'absent' | 'differs' | 'same'; diff: string }
 export interface DiffResult { node: string; root: string; changed: boolean; files: FileDiff[] }
 
-/** Unified diff (diff -u) of installed against generated, per file. */
+/** Unified diff (as diff -u) of installed against generated, per file. */
 export async function diffNode(specFile: string, opts: { node: string; root?: string }): Promise<DiffResult> {
   const root = path.resolve(opts.root ?? '/');
   const compiled = await compileSpec(specFile, opts.node);
   const node = compiled.nodes[0];
-  const files: FileDiff[] = [];
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lbctl-diff-'));
-  try {
-    for (const f of node.files) {
-      const target = path.join(root, INSTALL_PATHS[f.name]);
-      const old = await readOrUndefined(target);
-      if (old === f.content) { files.push({ file: f.name, path: target, state: 'same', diff: '' }); continue; }
-      const a = path.join(dir, 'installed');
-      const b = path.join(dir, 'generated');
-      await fs.writeFile(a, old ?? '');
-      await fs.writeFile(b, f.content);
-      let r;
-      try {
-        r = await execa('diff', ['-u', '--label', old === undefined ? '/dev/null' : target, '--label', `generated/${node.node}/${f.name}`, a, b], { reject: false });
-      } catch (e: any) {
-        throw new UnavailableError(`cannot run diff: ${e.shortMessage ?? e.message}`, { hint: 'install diffutils' });
-      }
-      if (r.exitCode !== 1) throw new UnavailableError(`diff failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`, { hint: 'install diffutils' });
-      files.push({ file: f.name, path: target, state: old === undefined ? 'absent' : 'differs', diff: String(r.stdout) });
-    }
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-  return { node: node.node, root, changed: files.some((f) => f.state !== 'same'), files };
+  await refusePseudoFs(root, '--root');
+  const desired = managedFiles(node, root);
+  const provider = new FilesProvider(desired.map((f) => f.path));
+  const changes = provider.plan(await provider.read(), desired);
+  const files: FileDiff[] = node.files.map((f, i) => {
+    const c = changes.find((x) => x.id === desired[i].path);
+    return { file: f.name, path: desired[i].path, state: !c ? 'same' : c.action === '+' ? 'absent' : 'differs', diff: c?.diff ?? '' };
+  });
+  return { node: node.node, root, changed: changes.length > 0, files };
 }

@@ -63,6 +63,24 @@ async function isMasterWorker(pid: number): Promise<boolean> {
   return false;
 }
 
+/**
+ * Why a reload by signal would fail, found before any file is written (pid file missing, pid not
+ * running, haproxy without a master): the error reloadHaproxy would throw, or undefined.
+ */
+export async function haproxyReloadProblem(pidfile: string): Promise<Error | undefined> {
+  try {
+    const pid = await readPidfile(pidfile, 'haproxy');
+    if (!(await isMasterWorker(pid))) return notMasterWorker(pid);
+  } catch (e) {
+    return e as Error;
+  }
+  return undefined;
+}
+
+function notMasterWorker(pid: number): RejectedError {
+  return new RejectedError(`haproxy pid ${pid} is not a master-worker haproxy: a reload would drop connections`, { hint: 'run haproxy with -W (or master_worker: true in the spec), or restart it by hand' });
+}
+
 export async function reloadHaproxy(opts: { pidfile?: string; unit?: string; waitMs?: number } = {}): Promise<ReloadResult> {
   const unit = opts.unit ?? 'haproxy';
   if (!opts.pidfile && (await systemdActive(unit))) {
@@ -72,9 +90,7 @@ export async function reloadHaproxy(opts: { pidfile?: string; unit?: string; wai
   }
   const pidfile = opts.pidfile ?? '/run/haproxy.pid';
   const pid = await readPidfile(pidfile, 'haproxy');
-  if (!(await isMasterWorker(pid))) {
-    throw new RejectedError(`haproxy pid ${pid} is not a master-worker haproxy: a reload would drop connections`, { hint: 'run haproxy with -W (or master_worker: true in the spec), or restart it by hand' });
-  }
+  if (!(await isMasterWorker(pid))) throw notMasterWorker(pid);
   const before = new Set(await childPids(pid));
   process.kill(pid, 'SIGUSR2');
   // The master re-executes itself on the new file and forks a new worker: wait for it.

@@ -18,3 +18,8 @@ export async function reloadKeepalived(opts: { pidfile?: string; unit?: string }
   process.kill(pid, 'SIGHUP');
   return { daemon: 'keepalived', method: 'signal', pid, detail: `SIGHUP to ${pid}` };
 }
+
+/** Why a reload by signal would fail (no pid file, pid not running), found before any write. */
+export async function keepalivedReloadProblem(pidfile: string): Promise<Error | undefined> {
+  return readPidfile(pidfile, 'keepalived').then(() => undefined, (e: Error) => e);
+}
