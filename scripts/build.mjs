@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * Product build: dist/lbctl.js, one ESM bundle of oclif, every command and the product sources,
+ * plus oclif.manifest.json. Run by `npm run build` after `tsc --noEmit` has type-checked.
+ *
+ * Why a bundle: every lbctl call pays node + oclif start-up, and scripts call lbctl hundreds of
+ * times. Unbundled, oclif resolves and imports ~200 files (slow on the kernel lab's 9p root);
+ * here node reads one file, oclif finds the commands in its COMMANDS export ("explicit" command
+ * strategy) and their flags in the manifest, and loads nothing per command. Libraries only some
+ * commands need (yaml, ajv, inquirer, execa, ...) are dynamic imports in the sources; esbuild puts
+ * them in separate chunk files (dist/chunks/), so `lbctl --version` never parses them.
+ */
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+
+// The cluster engineer's build-time schema validator (ajv standalone) must exist before bundling.
+const validatorScript = path.join(root, 'scripts', 'build-validator.mjs');
+if (existsSync(validatorScript)) execFileSync(process.execPath, [validatorScript], { cwd: root, stdio: 'inherit' });
+
+/** commands/<topic>/<verb>.ts -> oclif id "topic:verb" (index.ts names its folder), as oclif's pattern strategy does. */
+function commandFiles(dir = path.join(root, 'commands'), prefix = []) {
+  const out = [];
+  for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (ent.isDirectory()) out.push(...commandFiles(path.join(dir, ent.name), [...prefix, ent.name]));
+    else if (ent.name.endsWith('.ts') && !ent.name.endsWith('.d.ts')) {
+      const name = ent.name.slice(0, -3);
+      out.push({ id: (name === 'index' ? prefix : [...prefix, name]).join(':'), file: path.join(dir, ent.name) });
+    }
+  }
+  return out;
+}
+
+const commands = commandFiles();
+const entry = [
+  `export { run } from './src/cli/hooks/main.ts';`,
+  `export { commandNotFound, init } from './src/cli/hooks/command-not-found.ts';`,
+  `export { LbctlHelp } from './src/cli/hooks/help.ts';`,
+  ...commands.map((c, i) => `import C${i} from './${path.relative(root, c.file)}';`),
+  `export const COMMANDS = {`,
+  ...commands.map((c, i) => `  ${JSON.stringify(c.id)}: C${i},`),
+  `};`,
+].join('\n');
+
+rmSync(dist, { recursive: true, force: true });
+const result = await build({
+  stdin: { contents: entry, resolveDir: root, sourcefile: 'lbctl-entry.ts', loader: 'ts' },
+  outdir: dist,
+  entryNames: 'lbctl',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // The native netlink addon is found at run time by its own loader (node-gyp-build). oclif asks
+  // for typescript (10 MB) and tinyglobby only to find TypeScript sources and command files, which
+  // a bundle with explicit commands never does: left outside, they are never read.
+  external: ['netlink', 'typescript', 'tinyglobby'],
+  define: { 'globalThis.LBCTL_BUNDLE': 'true' },
+  // oclif and some of its dependencies are CommonJS: give them require/__dirname inside the ES module.
+  banner: {
+    js: [
+      `import { createRequire as __lbctlRequire } from 'node:module';`,
+      `import { fileURLToPath as __lbctlPath } from 'node:url';`,
+      `const require = __lbctlRequire(import.meta.url);`,
+      `const __filename = __lbctlPath(import.meta.url);`,
+      `const __dirname = __lbctlPath(new URL('.', import.meta.url));`,
+    ].join(' '),
+  },
+  logLevel: 'warning',
+  metafile: Boolean(process.env.LBCTL_BUILD_META),
+  legalComments: 'none',
+});
+
+// oclif reads every command's flags from the manifest instead of loading each command to learn them.
+const { Config } = await import('@oclif/core');
+const config = await Config.load({ root, ignoreManifest: true });
+const manifest = config.getPluginsList().find((p) => p.isRoot)?.manifest;
+if (!manifest || Object.keys(manifest.commands).length !== commands.length) {
+  throw new Error(`oclif manifest: expected ${commands.length} commands, got ${Object.keys(manifest?.commands ?? {}).length}`);
+}
+writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(manifest));
+if (process.env.LBCTL_BUILD_META) writeFileSync(process.env.LBCTL_BUILD_META, JSON.stringify(result.metafile));
