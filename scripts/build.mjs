@@ -3,18 +3,20 @@
  * Product build: dist/lbctl.js, one ESM bundle of oclif, every command and the product sources,
  * plus oclif.manifest.json. Run by `npm run build` after `tsc --noEmit` has type-checked.
  *
- * Why a bundle: every lbctl call pays node + oclif start-up, and scripts call lbctl hundreds of
- * times. Unbundled, oclif resolves and imports ~200 files (slow on the kernel lab's 9p root);
- * here node reads one file, oclif finds the commands in its COMMANDS export ("explicit" command
- * strategy) and their flags in the manifest, and loads nothing per command. Libraries only some
- * commands need (yaml, ajv, inquirer, execa, ...) are dynamic imports in the sources; esbuild puts
- * them in separate chunk files (dist/chunks/), so `lbctl --version` never parses them.
+ * Why: every lbctl call pays node + oclif start-up, and scripts call lbctl hundreds of times.
+ * Unbundled, oclif resolves and imports ~200 files (slow on the kernel lab's 9p root). Here
+ * node reads the entry (oclif, the hooks and one lazy stand-in per command, see
+ * src/cli/hooks/lazy-commands.ts), oclif takes the command list from its COMMANDS export
+ * ("explicit" strategy) and every command's flags and help from the manifest, and only the
+ * command that runs is read, from its chunk (dist/chunks/, with what it imports). One file for
+ * everything was measured first: V8 then compiles 2.2 MB (yaml, ajv, inquirer, execa, every
+ * command) on each call, which alone cost more than node's own start-up.
  */
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -41,10 +43,11 @@ const entry = [
   `export { run } from './src/cli/hooks/main.ts';`,
   `export { commandNotFound, init } from './src/cli/hooks/command-not-found.ts';`,
   `export { LbctlHelp } from './src/cli/hooks/help.ts';`,
-  ...commands.map((c, i) => `import C${i} from './${path.relative(root, c.file)}';`),
-  `export const COMMANDS = {`,
-  ...commands.map((c, i) => `  ${JSON.stringify(c.id)}: C${i},`),
-  `};`,
+  `import { lazyCommands } from './src/cli/hooks/lazy-commands.ts';`,
+  `export { loadAllCommands, prepareShell } from './src/cli/hooks/lazy-commands.ts';`,
+  `export const COMMANDS = lazyCommands({`,
+  ...commands.map((c) => `  ${JSON.stringify(c.id)}: () => import(${JSON.stringify('./' + path.relative(root, c.file))}),`),
+  `});`,
 ].join('\n');
 
 rmSync(dist, { recursive: true, force: true });
@@ -79,6 +82,8 @@ const result = await build({
 });
 
 // oclif reads every command's flags from the manifest instead of loading each command to learn them.
+// The manifest needs the command classes themselves, not their lazy stand-ins.
+await (await import(pathToFileURL(path.join(dist, 'lbctl.js')).href)).loadAllCommands();
 const { Config } = await import('@oclif/core');
 const config = await Config.load({ root, ignoreManifest: true });
 const manifest = config.getPluginsList().find((p) => p.isRoot)?.manifest;
