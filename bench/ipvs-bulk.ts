@@ -6,13 +6,20 @@
  *   (c) one ipvsadm process per rule, as the source articles do it (only up to 1,000).
  * Then, with the largest table loaded: a no-op re-apply (read + plan + zero writes) against
  * one full dump (`ipvsadm -Sn`, and lbctl's own read), and a single weight change.
+ * Last, whole processes, as a script or Ansible would call them (node and lbctl's start-up
+ * included): `lbctl restore FILE` vs `ipvsadm-restore < FILE` for 2,000 and 10,000 real servers
+ * (goals: <= 1.0x and <= 0.6x), and a no-op `lbctl restore FILE` of 10,000 vs one `ipvsadm -Sn`
+ * (goal <= 1.2x).
  *
  *   bash test/lab/run.sh -- node build/bench/ipvs-bulk.js
  *   LBCTL_BENCH_QUICK=1 ... (CI: sizes 100 and 500, (c) up to 100)
- *   --json  prints the results as JSON
+ *   --json  prints the results as JSON; --processes-only  only the whole-process rows
  */
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openNetlinkDriver } from '../src/ipvs/netlink/index.js';
 import { parseRules } from '../src/ipvs/rules.js';
 import { plan, toOps } from '../src/ipvs/plan.js';
@@ -55,7 +62,66 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 interface SizeResult { servers: number; rules: number; netlinkMs: number; netlinkErrorsAckMs: number; restoreMs: number; perProcessMs?: number; aOverB: number; a2OverB: number; cOverA?: number }
 
+const lbctlBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js');
+const PROCESS_SIZES = quick ? [200, 1000] : [2000, 10000];
+
+interface ProcessResult { servers: number; lbctlMs: number; restoreMs: number; ratio: number }
+
+/** Whole processes: node + lbctl start-up + read + plan + apply, against ipvsadm-restore < FILE. */
+async function wholeProcesses(restoreBin: string | undefined): Promise<{ sizes: ProcessResult[]; noop: { servers: number; lbctlMs: number; dumpMs: number; ratio: number } }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lbs4-bulk-'));
+  try {
+    const sizes: ProcessResult[] = [];
+    let file = '';
+    log('');
+    log(`whole processes, best of ${REPS} interleaved: (p) node bin/run.js restore FILE  vs  (q) ${restoreBin ?? 'ipvsadm -R'} < FILE`);
+    log(`${'servers'.padStart(8)} ${'(p) lbctl'.padStart(12)} ${'(q) restore'.padStart(12)} ${'p/q'.padStart(6)}`);
+    for (const n of PROCESS_SIZES) {
+      file = path.join(dir, `rules-${n}.txt`);
+      writeFileSync(file, rulesFor(n));
+      const ps: number[] = [], qs: number[] = [];
+      for (let rep = 0; rep < REPS; rep++) {
+        await ipvsadm(['-C']);
+        const [p, r] = await timed(() => execa(process.execPath, [lbctlBin, 'restore', file], { reject: false }));
+        if (r.exitCode !== 0) throw new Error(`lbctl restore exited ${r.exitCode}: ${r.stderr}`);
+        if (await countServers() !== n) throw new Error(`(p) left ${await countServers()} real servers, expected ${n}`);
+        ps.push(p);
+        await ipvsadm(['-C']);
+        const [q] = await timed(() => (restoreBin ? execa(restoreBin, [], { inputFile: file }) : execa('ipvsadm', ['-R'], { inputFile: file })));
+        if (await countServers() !== n) throw new Error(`(q) left ${await countServers()} real servers, expected ${n}`);
+        qs.push(q);
+      }
+      const r = { servers: n, lbctlMs: round(Math.min(...ps)), restoreMs: round(Math.min(...qs)), ratio: round(Math.min(...ps) / Math.min(...qs), 2) };
+      sizes.push(r);
+      log(`${String(n).padStart(8)} ${ms(r.lbctlMs).padStart(12)} ${ms(r.restoreMs).padStart(12)} ${r.ratio.toFixed(2).padStart(6)}`);
+    }
+    // The largest file is loaded (by (q), equal to what lbctl would write): re-apply is a no-op.
+    const n = PROCESS_SIZES[PROCESS_SIZES.length - 1];
+    await execa(process.execPath, [lbctlBin, 'restore', file]); // untimed: state = exactly what lbctl wants
+    const ps: number[] = [], ds: number[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      const [p, r] = await timed(() => execa(process.execPath, [lbctlBin, 'restore', file, '--json'], { reject: false }));
+      if (r.exitCode !== 0 || JSON.parse(r.stdout).changed !== false) throw new Error(`no-op lbctl restore: exit ${r.exitCode}, ${r.stdout.slice(0, 200)} ${r.stderr}`);
+      ps.push(p);
+      ds.push((await timed(() => execa('ipvsadm', ['-Sn'], { env: { LC_ALL: 'C' } })))[0]);
+    }
+    const noop = { servers: n, lbctlMs: round(Math.min(...ps)), dumpMs: round(Math.min(...ds)), ratio: round(Math.min(...ps) / Math.min(...ds), 2) };
+    log(`no-op node bin/run.js restore FILE of ${n}: ${ms(noop.lbctlMs)} vs one ipvsadm -Sn process ${ms(noop.dumpMs)}: ${noop.ratio.toFixed(2)}x (goal <= 1.2x)`);
+    log(`goals: p/q <= 1.0x at ${PROCESS_SIZES[0]}, <= 0.6x at ${n}`);
+    await ipvsadm(['-C']);
+    return { sizes, noop };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  const restoreBinary = existsSync('/usr/sbin/ipvsadm-restore') || existsSync('/sbin/ipvsadm-restore') ? 'ipvsadm-restore' : undefined;
+  if (process.argv.includes('--processes-only')) {
+    const processes = await wholeProcesses(restoreBinary);
+    if (json) console.log(JSON.stringify({ quick, processes }, null, 2));
+    return;
+  }
   const driver = await openNetlinkDriver({ acks: 'each' });
   const driverErr = await openNetlinkDriver({ acks: 'errors' });
   const restoreBin = existsSync('/usr/sbin/ipvsadm-restore') || existsSync('/sbin/ipvsadm-restore') ? 'ipvsadm-restore' : undefined;
@@ -139,9 +205,10 @@ async function main(): Promise<void> {
   await ipvsadm(['-C']);
   await driver.close();
   await driverErr.close();
+  const processes = await wholeProcesses(restoreBin);
 
   const summary = {
-    quick, sizes: results,
+    quick, sizes: results, processes,
     noop: { servers: biggest, writes: noopWrites, ms: round(noopMs), ipvsadmDumpMs: round(dumpMs), netlinkReadMs: round(readMs), overIpvsadmDump: round(noopMs / dumpMs, 2), overNetlinkRead: round(noopMs / readMs, 2) },
     singleChange: { servers: biggest, writes: oneWrites, ms: round(oneMs), applied: verify },
   };

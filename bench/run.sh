@@ -8,7 +8,7 @@ bash test/deps.sh
 npm run -s build && npm run -s build:test
 what="${1:-all}"
 has() { [ "$what" = all ] || [ "$what" = "$1" ]; }
-if has startup; then bash test/lab/run.sh -- node build/bench/startup.js; fi
+if has startup; then echo "== on the host"; node build/bench/startup.js; echo "== in the kernel lab"; bash test/lab/run.sh -- node build/bench/startup.js; fi
 if has ipvs-bulk && [ -f build/bench/ipvs-bulk.js ]; then bash test/lab/run.sh -- node build/bench/ipvs-bulk.js; fi
 if has haproxy-runtime && [ -f build/bench/haproxy-runtime.js ]; then node build/bench/haproxy-runtime.js; fi
 if has failover && [ -f build/bench/failover.js ]; then node build/bench/failover.js; fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Development entry: same as run.js (the project is compiled with tsc; run `npm run build` first).
-import { execute } from '@oclif/core';
+// Development entry: same as run.js with oclif's debug output (run `npm run build` first).
+import { settings } from '@oclif/core';
 
-await execute({ development: true, dir: import.meta.url });
+settings.debug = true;
+await import('./run.js');

@@ -12,18 +12,33 @@ export interface InProcessResult { exitCode: number; stdout: string; stderr: str
 
 let configPromise: Promise<Config> | undefined;
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** True inside the product bundle (scripts/build.mjs defines it); false in tsc output (tests). */
+const bundled = (globalThis as { LBCTL_BUNDLE?: boolean }).LBCTL_BUNDLE === true;
+
 export function lbctlRoot(): string {
-  // <out>/src/cli/inprocess.js -> package root, where <out> is dist/ (product) or build/ (tests)
-  return path.resolve(here, '..', '..', '..');
+  // bundle: <root>/dist/lbctl.js; tsc output: <root>/<out>/src/cli/inprocess.js, <out> = build/ (tests)
+  return bundled ? path.resolve(here, '..') : path.resolve(here, '..', '..', '..');
 }
 export async function loadConfig(): Promise<Config> {
   configPromise ??= (async () => {
     const root = lbctlRoot();
-    // Run the command classes compiled next to this file, so that in-process runs share one copy
-    // of every module with their caller (the shell's shared driver, the tests' build/ copy).
+    // The bundle's package.json names the bundle's own COMMANDS: the same classes as the caller.
+    if (bundled) return Config.load({ root });
+    // tsc output (tests): run the command classes compiled next to this file, so that in-process
+    // runs share one copy of every module with their caller (the tests' build/ copy), and the
+    // hooks and help class compiled with them. The manifest describes the bundle: not used here.
     const pjson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
-    pjson.oclif = { ...pjson.oclif, commands: './' + path.relative(root, path.resolve(here, '..', '..', 'commands')) };
-    return Config.load({ root, pjson });
+    const rel = (p: string) => './' + path.relative(root, path.resolve(here, p));
+    pjson.oclif = {
+      ...pjson.oclif,
+      commands: rel('../../commands'),
+      hooks: {
+        init: { target: rel('hooks/command-not-found.js'), identifier: 'init' },
+        command_not_found: { target: rel('hooks/command-not-found.js'), identifier: 'commandNotFound' },
+      },
+      helpClass: { target: rel('hooks/help.js'), identifier: 'LbctlHelp' },
+    };
+    return Config.load({ root, pjson, ignoreManifest: true });
   })();
   return configPromise;
 }

@@ -1,25 +1,7 @@
-import { actionWord, color } from '../cli/output.js';
+import { actionWord, color, table } from '../cli/output.js';
 import type { BackendSummary, ClearResult, HealthResult, InfoResult, ServerStateResult, StatResult, WeightResult } from './runtime-ops.js';
 
 /** Human views of the runtime commands' results (the JSON view is the result itself). */
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*m/g;
-const visible = (s: string) => s.replace(ANSI, '').length;
-
-/**
- * The same borderless layout as output.table(), computed directly: cli-table3 takes over a
- * second for the 1,000-row `haproxy stat` of a large haproxy, this takes milliseconds.
- */
-export function table(rows: string[][], opts: { head?: string[]; align?: Array<'left' | 'right'> } = {}): string {
-  const all = opts.head ? [opts.head, ...rows] : rows;
-  const widths: number[] = [];
-  for (const r of all) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, visible(c)); });
-  return all.map((r) => r.map((c, i) => {
-    const pad = ' '.repeat(widths[i] - visible(c));
-    return opts.align?.[i] === 'right' ? pad + c : c + pad;
-  }).join('  ').trimEnd()).join('\n');
-}
 
 /** Colour a haproxy status word the way hatop does. */
 export function statusColor(status: string | null): string {

@@ -3,7 +3,6 @@
  * one `ipvsadm -R` process fed on stdin. Used where the netlink driver cannot load, or on
  * request (--driver ipvsadm).
  */
-import { execa } from 'execa';
 import { LbctlError, NotFoundError, PermissionError, RejectedError, UnavailableError } from '../cli/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { IpvsDriver, IpvsInfo, Op, ReadOptions, SyncDaemon, Timeouts } from './driver.js';
@@ -35,7 +34,7 @@ export function ipvsadmError(stderr: string, rule?: string): LbctlError {
 
 async function run(args: string[], input?: string): Promise<string> {
   try {
-    const r = await execa(BIN, args, { input, reject: false, env: { LC_ALL: 'C' } });
+    const r = await (await import('execa')).execa(BIN, args, { input, reject: false, env: { LC_ALL: 'C' } });
     if (r.exitCode !== 0) throw ipvsadmError(`${r.stderr}\n${r.stdout}`);
     return r.stdout;
   } catch (e: any) {
@@ -108,7 +107,7 @@ export class IpvsadmDriver implements IpvsDriver {
     if (!ops.length) return;
     ops.forEach(checkExpressible);
     const rules = ops.map(opToRule);
-    const r = await execa(BIN, ['-R'], { input: rules.join('\n') + '\n', reject: false, env: { LC_ALL: 'C' } }).catch((e: any) => {
+    const r = await (await import('execa')).execa(BIN, ['-R'], { input: rules.join('\n') + '\n', reject: false, env: { LC_ALL: 'C' } }).catch((e: any) => {
       if (e?.code === 'ENOENT') throw new UnavailableError('ipvsadm is not installed', { code: 'ENOIPVSADM', hint: 'apt-get install ipvsadm, or use --driver netlink' });
       throw e;
     });

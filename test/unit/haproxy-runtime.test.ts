@@ -11,7 +11,8 @@ import {
 import { RuntimeSession, checkAnswer, parseRuntimeAddress, resolveSocket, runtimeCommand, statsSocketsFromConfig } from '../../src/haproxy/runtime.js';
 import { SERVER_ACTIONS, counterTotal, healthState, parseServerRef, parseWeightSpec, resolveTargets } from '../../src/haproxy/runtime-ops.js';
 import { parseDuration } from '../../src/cli/haproxy-server-state-command.js';
-import { duration, bytes, table } from '../../src/haproxy/runtime-view.js';
+import { duration, bytes } from '../../src/haproxy/runtime-view.js';
+import { table } from '../../src/cli/output.js';
 
 /** Pure logic of the runtime client, on text captured from haproxy 2.6.12 (Debian 12). */
 

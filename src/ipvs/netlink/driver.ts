@@ -1,7 +1,6 @@
 /**
  * The netlink IpvsDriver: the kernel's generic netlink "IPVS" family, with pipelined writes.
  */
-import { execa } from 'execa';
 import { RejectedError, UnavailableError } from '../../cli/errors.js';
 import type { IpvsDriver, IpvsInfo, Op, ReadOptions, SyncDaemon, Timeouts } from '../driver.js';
 import type { Destination, IpvsTable, VirtualService } from '../model.js';
@@ -48,7 +47,7 @@ export async function openFamily(conn: NlConnection, opts: NetlinkDriverOptions 
     if (e.errno !== Errno.ENOENT) throw e;
   }
   if (opts.modprobe !== false) {
-    await execa('modprobe', ['ip_vs'], { reject: false, timeout: 15_000 }).catch(() => undefined);
+    await (await import('execa')).execa('modprobe', ['ip_vs'], { reject: false, timeout: 15_000 }).catch(() => undefined);
     try { return await resolveFamily(conn); } catch (e) { if (!(e instanceof KernelErrno)) throw e; }
   }
   throw new UnavailableError('the kernel has no IPVS (generic netlink family "IPVS" not found)', {

@@ -1,0 +1,25 @@
+/**
+ * The published package holds only what a user runs: the bin entry, the bundle in dist/, the
+ * README, package.json and the oclif manifest. No test, bench, fixture, golden file or
+ * TypeScript source (tests and benches build to build/, never shipped).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { lbctlRoot } from '../../src/cli/inprocess.js';
+
+const ALLOWED = [/^bin\/run\.js$/, /^dist\/[\w./-]+\.js$/, /^README\.md$/, /^package\.json$/, /^oclif\.manifest\.json$/, /^LICEN[CS]E(\.\w+)?$/];
+const FORBIDDEN = /(^|\/)(test|tests|bench|fixtures?|golden|examples|scripts|src|commands|build)\/|\.ts$|\.test\.|\.map$/;
+
+test('npm pack lists only the bin entry, the bundle, README, package.json and the manifest', async () => {
+  const r = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: lbctlRoot(), reject: false, env: { npm_config_loglevel: 'silent' } });
+  assert.equal(r.exitCode, 0, r.stderr);
+  const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
+  const stray = files.filter((f) => FORBIDDEN.test(f) || !ALLOWED.some((re) => re.test(f)));
+  assert.deepEqual(stray, [], `files that a user does not run: ${stray.join(', ')}`);
+  // And what the CLI needs to start is there.
+  for (const need of ['bin/run.js', 'dist/lbctl.js', 'package.json', 'oclif.manifest.json', 'README.md']) {
+    assert.ok(files.includes(need), `${need} missing from the package`);
+  }
+  assert.ok(files.some((f) => f.startsWith('dist/chunks/')), 'the command chunks are missing from the package');
+});
