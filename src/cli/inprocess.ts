@@ -1,5 +1,5 @@
 import { Config, Errors } from '@oclif/core';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 
@@ -65,7 +65,15 @@ export async function runLbctl(argv: string[], opts: { stdin?: string } = {}): P
   if (opts.stdin !== undefined) process.env.LBCTL_STDIN_TEXT = opts.stdin;
   let exitCode = 0;
   try {
-    await config.runCommand(id, args);
+    // Unknown commands go through oclif too: its command_not_found hook answers them.
+    if (bundled || !config.findCommand(id)) await config.runCommand(id, args);
+    else {
+      // tsc output (tests): oclif would take each command's path from the root's
+      // oclif.manifest.json, which describes the bundle; load the class compiled next to this file.
+      const file = path.join(here, '..', '..', 'commands', ...id.split(':')) + '.js';
+      const mod = await import(pathToFileURL(file).href);
+      await mod.default.run(args, config);
+    }
   } catch (err) {
     const e = err as Errors.CLIError & { oclif?: { exit?: number } };
     exitCode = e.oclif?.exit ?? 1;
