@@ -77,6 +77,65 @@ function findingsWith(path: SpecPath, value: unknown): string[] {
 
 const all = ranges(clusterSchema as unknown as Json);
 
+/**
+ * The ranges as documented (the daemons' and the kernel's own limits, README): written out
+ * here so that changing a bound in the schema fails until this table agrees. '>0' is an
+ * exclusive minimum.
+ */
+const DOCUMENTED: Record<string, [number | string, number]> = {
+  'nodes[].priority': [1, 254],
+  'vrrp.global_defs.smtp_connect_timeout': [1, 3600],
+  'vrrp.global_defs.vrrp_garp_interval': ['>0', 4294],
+  'vrrp.global_defs.vrrp_gna_interval': ['>0', 4294],
+  'vrrp.proxy_check.interval': [1, 3600],
+  'vrrp.proxy_check.timeout': [1, 3600],
+  'vrrp.proxy_check.weight': [-253, 253],
+  'vrrp.proxy_check.fall': [1, 255],
+  'vrrp.proxy_check.rise': [1, 255],
+  'vrrp.scripts[].interval': [1, 3600],
+  'vrrp.scripts[].timeout': [1, 3600],
+  'vrrp.scripts[].weight': [-253, 253],
+  'vrrp.scripts[].fall': [1, 255],
+  'vrrp.scripts[].rise': [1, 255],
+  'vrrp.instances[].virtual_router_id': [1, 255],
+  'vrrp.instances[].advert_int': [0.01, 255],
+  'vrrp.instances[].preempt_delay': [0, 1000],
+  'haproxy.global.maxconn': [1, 10000000],
+  'haproxy.global.nbthread': [1, 4096],
+  'haproxy.defaults.retries': [0, 100],
+  'haproxy.defaults.maxconn': [1, 10000000],
+  'haproxy.frontends[].retries': [0, 100],
+  'haproxy.frontends[].maxconn': [1, 10000000],
+  'haproxy.frontends[].http_request[].deny_status': [200, 599],
+  'haproxy.backends[].retries': [0, 100],
+  'haproxy.backends[].maxconn': [1, 10000000],
+  'haproxy.backends[].http_request[].deny_status': [200, 599],
+  'haproxy.backends[].servers[].weight': [0, 256],
+  'haproxy.backends[].servers[].fall': [1, 1000],
+  'haproxy.backends[].servers[].rise': [1, 1000],
+  'haproxy.backends[].servers[].port': [1, 65535],
+  'haproxy.backends[].servers[].maxconn': [1, 10000000],
+  'haproxy.listens[].retries': [0, 100],
+  'haproxy.listens[].maxconn': [1, 10000000],
+  'haproxy.listens[].http_request[].deny_status': [200, 599],
+  'haproxy.listens[].servers[].weight': [0, 256],
+  'haproxy.listens[].servers[].fall': [1, 1000],
+  'haproxy.listens[].servers[].rise': [1, 1000],
+  'haproxy.listens[].servers[].port': [1, 65535],
+  'haproxy.listens[].servers[].maxconn': [1, 10000000],
+  'lvs.virtual_servers[].port': [1, 65535],
+  'lvs.virtual_servers[].delay_loop': [1, 3600],
+  'lvs.virtual_servers[].persistence_timeout': [1, 2678400],
+  'lvs.virtual_servers[].sorry_server.port': [1, 65535],
+  'lvs.virtual_servers[].real_servers[].port': [1, 65535],
+  'lvs.virtual_servers[].real_servers[].weight': [0, 65535],
+  'lvs.virtual_servers[].real_servers[].check.connect_port': [1, 65535],
+  'lvs.virtual_servers[].real_servers[].check.connect_timeout': [1, 3600],
+  'lvs.virtual_servers[].real_servers[].check.retries': [0, 100],
+  'lvs.virtual_servers[].real_servers[].check.delay_before_retry': [0, 3600],
+  'lvs.virtual_servers[].real_servers[].check.urls[].status_code': [100, 599],
+};
+
 test('FULL itself is accepted', () => {
   assert.deepEqual(parseSpec(YAML.stringify(FULL, { aliasDuplicateObjects: false }), 'full.yaml').findings, []);
 });
@@ -85,6 +144,12 @@ test('the schema walk finds every numeric field', () => {
   // 14 haproxy proxy/server numbers x their sections, VRRP, LVS: a drop means the walk broke.
   assert.ok(all.length >= 45, `only ${all.length} ranges found`);
   for (const r of all) assert.ok(r.max !== undefined && (r.min !== undefined || r.exclusiveMin !== undefined), `${formatPath(r.path)} has an open range`);
+});
+
+test('every range in the schema is the documented one', () => {
+  const generic = (p: SpecPath) => formatPath(p).replace(/\[0\]/g, '[]');
+  const found = Object.fromEntries(all.map((r) => [generic(r.path), [r.exclusiveMin !== undefined ? `>${r.exclusiveMin}` : r.min!, r.max!]]));
+  assert.deepEqual(found, DOCUMENTED);
 });
 
 /** The next representable-enough value past an edge: 1 for integers, a millionth for numbers. */
