@@ -1,4 +1,5 @@
 import { LbctlError, NotFoundError, RejectedError, UnavailableError } from '../cli/errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
 import type { Change, Provider } from '../converge/change.js';
 import { ipArgs, nextLabel, type Link } from './links.js';
 import { OWNER_MARK } from './persist.js';
@@ -381,7 +382,10 @@ export async function applyHost(sys: HostSystem, plan: HostPlan, before: HostSta
       const cause = err instanceof LbctlError ? err : undefined;
       const msg = `${opts.what} stopped at change ${i + 1} of ${plan.changes.length} (${c.action} ${c.kind} ${c.id}): ${cause ? cause.oneLine() : (err as Error).message}`
         + `; ${done.length === 0 ? 'nothing had been applied' : clean ? `rolled back the ${done.length} applied before it: ${undone.join(', ') || 'nothing to undo'}, system as before` : `rolled back ${undone.join(', ') || 'nothing'}; could NOT roll back ${failedUndo.join(', ')}`}`;
-      throw new LbctlError(msg, cause?.exitCode ?? 7, { code: cause?.code ?? 'EAPPLY', hint: clean ? 'fix the cause and run it again' : 'lbctl\'s records still own these: unprep removes them' });
+      // A raw system error keeps its meaning: permission and read-only file systems are exit 5.
+      const errno = (err as NodeJS.ErrnoException).code;
+      const exitCode = cause?.exitCode ?? (errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS' ? ExitCode.Permission : ExitCode.Rejected);
+      throw new LbctlError(msg, exitCode, { code: cause?.code ?? errno ?? 'EAPPLY', hint: clean ? 'fix the cause and run it again' : 'lbctl\'s records still own these: unprep removes them' });
     }
   }
   await save(records);

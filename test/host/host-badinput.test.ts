@@ -17,8 +17,8 @@ const NS = `lbh2-bad-${tag}`;
 const VIP = '10.82.0.100';
 let tmp = '';
 let stateDir = '';
-/** Persist roots: a good one with lbctl files in it, read-only, a file, one with etc a file, a symlink and a directory where files go. */
-const R = { good: '', ro: '', file: '', etcFile: '', symlink: '', dir: '' };
+/** Persist roots: a good one with lbctl files in it, read-only, a file, one with etc a file, a symlink and a directory where files go, and one that does not exist. */
+const R = { good: '', ro: '', file: '', etcFile: '', symlink: '', dir: '', none: '' };
 
 before(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'lbh2-bad-'));
@@ -118,7 +118,8 @@ const CASES: Case[] = [
   ['rs prep: --lock-timeout negative', ['realserver', 'prep', ...n, '--vip', VIP, '--lock-timeout', '-1'], 2, /not a duration|--lock-timeout/],
   ['rs prep: --lock-timeout past a week', ['realserver', 'prep', ...n, '--vip', VIP, '--lock-timeout', '8d'], 2, /not a duration/],
   ['rs prep: unknown flag', ['realserver', 'prep', ...n, '--vip', VIP, '--nosuch'], 2, /Nonexistent flag/],
-  ['rs prep: stray argument', ['realserver', 'prep', ...n, '--vip', VIP, 'extra'], 2, /Unexpected argument/],
+  ['rs prep: stray argument', ['realserver', 'prep', 'extra', ...n, '--vip', VIP], 2, /Unexpected argument/],
+  ['rs prep: word after --vip taken as a VIP', ['realserver', 'prep', ...n, '--vip', VIP, 'extra'], 2, /--vip "extra" is not an IPv4 address/],
   ['rs prep: --json, bad VIP', ['realserver', 'prep', ...n, '--vip', 'abc', '--json'], 2, /is not an IPv4 address/],
   ['rs prep: --json, read-only root', ['realserver', 'prep', ...n, '--vip', VIP, '--persist', '--root', '@ro', '--json'], 5, /read-only/],
   // realserver unprep / check
@@ -127,7 +128,7 @@ const CASES: Case[] = [
   ['rs unprep: unknown --dev', ['realserver', 'unprep', ...n, '--dev', 'nosuch0'], 4, /no such interface/],
   ['rs unprep: --root without --persist', ['realserver', 'unprep', ...n, '--root', R.good], 2, /--root only applies/],
   ['rs unprep: unknown --netns', ['realserver', 'unprep', '--netns', `lbh2-none-${tag}`], 4, /not found/],
-  ['rs unprep: missing --root', ['realserver', 'unprep', ...n, '--persist', '--root', path.join(tmp, 'none')], 2, /does not exist/],
+  ['rs unprep: missing --root', ['realserver', 'unprep', ...n, '--persist', '--root', '@none'], 2, /does not exist/],
   ['rs unprep: bad --lock-timeout', ['realserver', 'unprep', ...n, '--lock-timeout', '5x'], 2, /not a duration/],
   ['rs check: --dry-run', ['realserver', 'check', ...n, '--dry-run'], 2, /Nonexistent flag/],
   ['rs check: --persist', ['realserver', 'check', ...n, '--persist'], 2, /Nonexistent flag/],
