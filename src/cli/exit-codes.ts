@@ -28,7 +28,7 @@ export const EXIT_CODE_DOCS: ReadonlyArray<{ code: number; name: ExitCodeName; m
   { code: 4, name: 'NotFound', meaning: 'a named object does not exist (virtual service, backend, server, file)' },
   { code: 5, name: 'Permission', meaning: 'not permitted: not root / no CAP_NET_ADMIN, socket permission denied, read-only HAProxy socket level' },
   { code: 6, name: 'Unavailable', meaning: 'a needed facility is missing: no IPVS in the kernel, ipvsadm/haproxy/keepalived binary missing, runtime socket missing or not HAProxy' },
-  { code: 7, name: 'Rejected', meaning: 'the kernel or daemon refused the change, or the driver cannot express the requested state' },
+  { code: 7, name: 'Rejected', meaning: 'the kernel, a daemon or the file system refused the change (read-only, full, quota; a directory, symlink or non-directory where lbctl writes), or the driver cannot express the requested state' },
   { code: 8, name: 'Timeout', meaning: 'a wait (drain --wait, --drain) timed out; the drained object is left at weight 0 / drain state' },
   { code: 9, name: 'CheckFailed', meaning: 'a check found problems (realserver/director check, config check, haproxy health with servers down)' },
   { code: 10, name: 'ChangesPending', meaning: 'with --exit-code on a dry run/plan: changes would be made' },

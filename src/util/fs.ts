@@ -396,6 +396,8 @@ export async function replaceFiles(items: ReplaceItem[]): Promise<ReplaceReport>
         }
       } catch {
         notRestored.push(c.item.path);
+        // Left on disk for the operator: the message points at it.
+        if (c.keep) scratch.splice(scratch.indexOf(c.keep), 1);
       }
     }
     await cleanup();

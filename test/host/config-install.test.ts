@@ -20,7 +20,7 @@ async function hasAddr(lab: FailoverLab, ns: 'lb1', addr: string): Promise<boole
   return (JSON.parse(out) as Array<{ addr_info: Array<{ local: string }> }>).some((i) => i.addr_info.some((a) => a.local === addr));
 }
 
-test('install: atomic, idempotent, dry-run, diff, and --reload without dropping a connection', { timeout: 90_000 }, async () => {
+test('install: atomic, idempotent, dry-run, diff, and --reload without dropping a connection', { timeout: 300_000 }, async () => {
   const lab = await FailoverLab.create();
   try {
     const root = path.join(lab.dir, 'root');
@@ -102,7 +102,7 @@ test('install: atomic, idempotent, dry-run, diff, and --reload without dropping 
   }
 });
 
-test('reload refuses a haproxy without a master (a reload would drop connections)', { timeout: 60_000 }, async () => {
+test('reload refuses a haproxy without a master (a reload would drop connections)', { timeout: 180_000 }, async () => {
   const lab = await FailoverLab.create();
   try {
     const root = path.join(lab.dir, 'root');
@@ -111,10 +111,15 @@ test('reload refuses a haproxy without a master (a reload would drop connections
     assert.equal((await lbctl(['config', 'install', spec, '--node', 'lb1', '--root', root])).exitCode, 0);
     await lab.startHaproxy('lb1', path.join(root, 'etc/haproxy/haproxy.cfg'));
     await fs.writeFile(spec, labSpec({ backendExtra: ['http-response set-header X-Lbctl-Gen v3'] }));
+    const hcfg = path.join(root, 'etc/haproxy/haproxy.cfg');
+    const before = await fs.readFile(hcfg, 'utf8');
     const r = await lbctl(['config', 'install', spec, '--node', 'lb1', '--root', root, '--reload', '--haproxy-pidfile', lab.pidfile('lb1', 'haproxy')]);
     assert.equal(r.exitCode, ExitCode.Rejected, r.stderr);
     assert.match(r.stderr, /not a master-worker haproxy/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
+    // Refused in the plan, before anything was written: a reload that cannot happen writes nothing.
+    assert.equal(await fs.readFile(hcfg, 'utf8'), before);
+    assert.equal(await fs.access(`${hcfg}.lbctl-bak`).then(() => true, () => false), false);
   } finally {
     await lab.destroy();
   }
