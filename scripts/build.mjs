@@ -110,10 +110,13 @@ const result = await build({
 // oclif reads every command's flags from the manifest instead of loading each command to learn them.
 // The manifest needs the command classes themselves, not their lazy stand-ins.
 await (await import(pathToFileURL(path.join(dist, 'lbctl.js')).href)).loadAllCommands();
+// oclif's root plugin reads an existing manifest whatever ignoreManifest says: remove the old one.
+rmSync(path.join(root, 'oclif.manifest.json'), { force: true });
 const { Config } = await import('@oclif/core');
-const config = await Config.load({ root, ignoreManifest: true });
+const config = await Config.load({ root });
 const manifest = config.getPluginsList().find((p) => p.isRoot)?.manifest;
-if (!manifest || Object.keys(manifest.commands).length !== commands.length) {
+// Built from the bundle's classes: no command may carry a file path (oclif would import it).
+if (!manifest || Object.keys(manifest.commands).length !== commands.length || Object.values(manifest.commands).some((c) => c.relativePath)) {
   throw new Error(`oclif manifest: expected ${commands.length} commands, got ${Object.keys(manifest?.commands ?? {}).length}`);
 }
 writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(manifest));

@@ -2,6 +2,7 @@ import { Config, Errors } from '@oclif/core';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 
 /**
  * Run lbctl commands inside this node process: the same command classes, flags and output
@@ -16,8 +17,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const bundled = (globalThis as { LBCTL_BUNDLE?: boolean }).LBCTL_BUNDLE === true;
 
 export function lbctlRoot(): string {
-  // bundle: <root>/dist/lbctl.js; tsc output: <root>/<out>/src/cli/inprocess.js, <out> = build/ (tests)
-  return bundled ? path.resolve(here, '..') : path.resolve(here, '..', '..', '..');
+  // tsc output: <root>/<out>/src/cli/inprocess.js, <out> = build/ (tests). In the bundle this code
+  // sits in <root>/dist/ or one of its chunk folders: the nearest package.json is the root's.
+  if (!bundled) return path.resolve(here, '..', '..', '..');
+  let dir = here;
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
 }
 export async function loadConfig(): Promise<Config> {
   configPromise ??= (async () => {
@@ -26,7 +31,8 @@ export async function loadConfig(): Promise<Config> {
     if (bundled) return Config.load({ root });
     // tsc output (tests): run the command classes compiled next to this file, so that in-process
     // runs share one copy of every module with their caller (the tests' build/ copy), and the
-    // hooks and help class compiled with them. The manifest describes the bundle: not used here.
+    // hooks and help class compiled with them. oclif.manifest.json (built from the bundle) gives
+    // the flags and names no file, so each command is imported from build/commands.
     const pjson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
     const rel = (p: string) => './' + path.relative(root, path.resolve(here, p));
     pjson.oclif = {
@@ -38,7 +44,7 @@ export async function loadConfig(): Promise<Config> {
       },
       helpClass: { target: rel('hooks/help.js'), identifier: 'LbctlHelp' },
     };
-    return Config.load({ root, pjson, ignoreManifest: true });
+    return Config.load({ root, pjson });
   })();
   return configPromise;
 }

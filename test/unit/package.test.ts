@@ -5,8 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
-import { lbctlRoot } from '../../src/cli/inprocess.js';
+import { lbctlRoot, runLbctl } from '../../src/cli/inprocess.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
 
 const ALLOWED = [/^bin\/run\.js$/, /^dist\/[\w./-]+\.js$/, /^README\.md$/, /^package\.json$/, /^oclif\.manifest\.json$/, /^LICEN[CS]E(\.\w+)?$/];
 const FORBIDDEN = /(^|\/)(test|tests|bench|fixtures?|golden|examples|scripts|src|commands|build)\/|\.ts$|\.test\.|\.map$/;
@@ -22,4 +25,21 @@ test('npm pack lists only the bin entry, the bundle, README, package.json and th
     assert.ok(files.includes(need), `${need} missing from the package`);
   }
   assert.ok(files.some((f) => f.startsWith('dist/chunks/')), 'the command chunks are missing from the package');
+});
+
+test('oclif.manifest.json describes every command and names no file to import', () => {
+  const manifest = JSON.parse(readFileSync(path.join(lbctlRoot(), 'oclif.manifest.json'), 'utf8'));
+  const ids = Object.keys(manifest.commands);
+  assert.ok(ids.includes('service:add') && ids.includes('haproxy:server:drain') && ids.includes('watch'), ids.join(' '));
+  // A relativePath would make oclif import that file instead of the bundle's (or build/'s) class.
+  assert.deepEqual(ids.filter((id) => manifest.commands[id].relativePath), []);
+  assert.ok(Object.keys(manifest.commands['service:add'].flags).includes('tcp-service'));
+});
+
+test('in-process runs (tests, the shell) use the classes compiled next to inprocess.js', async () => {
+  const r = await runLbctl(['haproxy', 'info', '--socket', '/nonexistent/lbs4-haproxy.sock']);
+  assert.equal(r.exitCode, ExitCode.Unavailable, r.stderr);
+  const unknown = await runLbctl(['servce', 'add']);
+  assert.equal(unknown.exitCode, ExitCode.Usage);
+  assert.match(unknown.stderr, /did you mean `service add`\?/);
 });
