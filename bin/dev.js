@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// Development entry: same as run.js with oclif's debug output (run `npm run build` first).
-import { settings } from '@oclif/core';
-
-settings.debug = true;
+// Development entry: run.js with DEBUG=1, so errors carry their stack (run `npm run build` first).
+process.env.DEBUG ??= '1';
 await import('./run.js');

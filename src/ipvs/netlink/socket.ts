@@ -31,7 +31,8 @@ function loadNative(): new (protocol: number, opts?: object) => RawSocket {
   try {
     const require = createRequire(import.meta.url);
     // LBCTL_NETLINK_MODULE: tests point it at a module that cannot load, to see the fallback.
-    ctor = require(process.env.LBCTL_NETLINK_MODULE ?? 'netlink').RawNetlinkSocket;
+    // Only the raw socket: the package's index also loads its rtnetlink, nl80211 and wireguard layers.
+    ctor = require(process.env.LBCTL_NETLINK_MODULE ?? 'netlink/dist/raw.js').RawNetlinkSocket;
     if (typeof ctor !== 'function') { ctor = undefined; throw new Error('RawNetlinkSocket missing from the netlink module'); }
     return ctor!;
   } catch (e) {
