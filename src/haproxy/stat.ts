@@ -124,12 +124,17 @@ export interface InfoRecord {
   [key: string]: string | number | undefined;
 }
 
+const MAX_INFO_KEYS = 1000;
+
 /** Parse `show info` ("Key: value" lines). Numeric values become numbers. */
 export function parseShowInfo(text: string): InfoRecord {
   const info: Record<string, string | number> = {};
+  let keys = 0;
   for (const line of text.split('\n')) {
     const at = line.indexOf(': ');
     if (at <= 0) continue;
+    // haproxy 2.x prints about 70 keys; an object with many thousands gets slow to build.
+    if (++keys > MAX_INFO_KEYS) throw new Error(`not a "show info" answer (more than ${MAX_INFO_KEYS} keys)`);
     const key = line.slice(0, at);
     const value = line.slice(at + 2);
     info[key] = !INFO_STRING_KEYS.has(key) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
