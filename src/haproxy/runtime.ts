@@ -209,8 +209,8 @@ export function runtimeCommand(address: RuntimeAddress, command: string, timeout
     sock.on('end', () => finish());
     sock.on('close', () => finish());
     sock.on('error', (e: NodeJS.ErrnoException) => {
-      // A peer that answers and hangs up before reading everything (an HTTP server) resets.
-      if (chunks.length && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) finish();
+      // A peer that hangs up before reading everything (an HTTP server) resets: judge what it sent, if anything.
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish();
       else finish(connectionError(e, address));
     });
   });
