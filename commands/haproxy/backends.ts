@@ -7,7 +7,7 @@ export default class HaproxyBackends extends HaproxyRuntimeCommand {
 
   async run(): Promise<{ socket: string; backends: BackendSummary[] }> {
     const { flags } = await this.parse(HaproxyBackends);
-    const result = await haproxyBackends({ socket: flags.socket, timeoutMs: flags['socket-timeout'] });
+    const result = await haproxyBackends(this.connectOptions(flags));
     this.human(renderBackends(result.backends));
     return result;
   }

@@ -12,7 +12,7 @@ export default class HaproxyHealth extends HaproxyRuntimeCommand {
 
   async run(): Promise<HealthResult> {
     const { flags } = await this.parse(HaproxyHealth);
-    const result = await haproxyHealth({ socket: flags.socket, timeoutMs: flags['socket-timeout'], backend: flags.backend });
+    const result = await haproxyHealth({ ...this.connectOptions(flags), backend: flags.backend });
     this.human(renderHealth(result));
     if (!result.ok) {
       // Scripts get the full result under --json and the exit code either way.

@@ -7,7 +7,7 @@ export default class HaproxyInfo extends HaproxyRuntimeCommand {
 
   async run(): Promise<InfoResult> {
     const { flags } = await this.parse(HaproxyInfo);
-    const result = await haproxyInfo({ socket: flags.socket, timeoutMs: flags['socket-timeout'] });
+    const result = await haproxyInfo(this.connectOptions(flags));
     this.human(renderInfo(result));
     return result;
   }

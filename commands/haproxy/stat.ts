@@ -12,7 +12,7 @@ export default class HaproxyStat extends HaproxyRuntimeCommand {
 
   async run(): Promise<StatResult> {
     const { flags } = await this.parse(HaproxyStat);
-    const result = await haproxyStat({ socket: flags.socket, timeoutMs: flags['socket-timeout'], backend: flags.backend, type: flags.type as 'frontend' | 'backend' | 'server' | undefined });
+    const result = await haproxyStat({ ...this.connectOptions(flags), backend: flags.backend, type: flags.type as 'frontend' | 'backend' | 'server' | undefined });
     if (!this.jsonEnabled()) this.human(renderStat(result));
     return result;
   }

@@ -1,17 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { Progress, progressAllowed } from './output.js';
-import { UsageError } from './errors.js';
 import { HaproxyRuntimeCommand } from './haproxy-command.js';
 import { setServerState, type ServerAction, type ServerStateResult } from '../haproxy/runtime-ops.js';
 import { renderServerState } from '../haproxy/runtime-view.js';
-
-/** Parse "90", "90s", "500ms", "2m" to milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--timeout "${text}" is not a duration`, { code: 'EUSAGE', hint: 'e.g. 30s, 500ms, 5m' });
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
-}
+import { commandSignal } from '../shell/signal.js';
+import { parseDuration } from '../util/duration.js';
 
 /** Shared body of `lbctl haproxy server enable|disable|drain|ready|maint`. */
 export abstract class ServerStateCommand extends HaproxyRuntimeCommand {
@@ -30,11 +23,13 @@ export abstract class ServerStateCommand extends HaproxyRuntimeCommand {
     // parse() spreads its options, which drops static fields inherited from this class: name them.
     const { argv, flags } = await this.parse({ flags: ctor.flags, baseFlags: ctor.baseFlags, enableJsonFlag: true, args: ctor.args, strict: false } as unknown as typeof ServerStateCommand);
     const f = flags as Record<string, any>;
+    const connect = this.connectOptions(f);
+    const waitTimeoutMs = f.timeout ? parseDuration(f.timeout, '--timeout') : undefined;
     const progress = new Progress(progressAllowed(this.jsonEnabled()));
     const result = await setServerState({
-      socket: f.socket, timeoutMs: f['socket-timeout'], action: ctor.action,
+      ...connect, action: ctor.action,
       refs: argv as string[], allIn: f['all-in'], except: f.except,
-      wait: f.wait, waitTimeoutMs: f.timeout ? parseDuration(f.timeout) : undefined,
+      wait: f.wait, waitTimeoutMs, signal: commandSignal(),
       onProgress: (sessions, ms, names) => progress.update(`draining ${names.length > 2 ? `${names.length} servers` : names.join(', ')}: ${sessions} session(s) left, ${(ms / 1000).toFixed(1)}s`),
     }).finally(() => progress.done());
     this.human(renderServerState(result));

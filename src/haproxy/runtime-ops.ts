@@ -1,6 +1,6 @@
-import { NotFoundError, PermissionError, RejectedError, TimeoutError, UsageError } from '../cli/errors.js';
+import { AbortedError, NotFoundError, PermissionError, RejectedError, TimeoutError, UsageError } from '../cli/errors.js';
 import {
-  OneShotChannel, RuntimeSession, checkAnswer, expectEmpty, formatAddress, notHaproxy, resolveSocket,
+  OneShotChannel, RuntimeSession, abortable, abortableSleep, checkAnswer, expectEmpty, formatAddress, notHaproxy, resolveSocket,
   type RuntimeAddress, type RuntimeChannel,
 } from './runtime.js';
 import {
@@ -16,16 +16,17 @@ import {
 export interface ConnectOptions { socket?: string; timeoutMs?: number }
 
 /** Send a read command and parse its answer; an unparsable answer means the peer is not haproxy. */
-async function read<T>(ch: RuntimeChannel, command: string, parse: (text: string) => T): Promise<T> {
+export async function readParsed<T>(ch: RuntimeChannel, command: string, parse: (text: string) => T): Promise<T> {
   const answer = checkAnswer(ch.address, command, await ch.send(command));
   try { return parse(answer); } catch { throw notHaproxy(ch.address, answer, command); }
 }
 
 /** Identify the peer: `show info` must come from haproxy. */
 export async function identify(ch: RuntimeChannel): Promise<{ info: InfoRecord; version: HaproxyVersion; capabilities: RuntimeCapabilities }> {
-  const info = await read(ch, 'show info', (text) => {
+  const info = await readParsed(ch, 'show info', (text) => {
     const parsed = parseShowInfo(text);
     if (!/haproxy/i.test(String(parsed.Name))) throw new Error('not haproxy');
+    parseVersion(String(parsed.Version));
     return parsed;
   });
   const version = parseVersion(String(info.Version));
@@ -51,9 +52,9 @@ async function oneShot(opts: ConnectOptions): Promise<RuntimeChannel> {
   return sharedFor(address) ?? new OneShotChannel(address, opts.timeoutMs);
 }
 
-const readStat = (ch: RuntimeChannel, filter = '') => read(ch, `show stat${filter}`, parseShowStat);
-const readServers = (ch: RuntimeChannel) => read(ch, 'show servers state', parseServersState);
-const readBackends = (ch: RuntimeChannel) => read(ch, 'show backend', parseShowBackend);
+const readStat = (ch: RuntimeChannel, filter = '') => readParsed(ch, `show stat${filter}`, parseShowStat);
+const readServers = (ch: RuntimeChannel) => readParsed(ch, 'show servers state', parseServersState);
+const readBackends = (ch: RuntimeChannel) => readParsed(ch, 'show backend', parseShowBackend);
 
 // ---------------------------------------------------------------- read-only commands
 
@@ -265,6 +266,8 @@ export interface ServerStateOptions extends ConnectOptions, TargetSpec {
   waitTimeoutMs?: number;
   pollMs?: number;
   onProgress?: (sessions: number, elapsedMs: number, servers: string[]) => void;
+  /** Interrupts the command (Ctrl-C in the shell): no further write, and the drain wait stops. */
+  signal?: AbortSignal;
 }
 
 export async function setServerState(opts: ServerStateOptions): Promise<ServerStateResult> {
@@ -278,9 +281,15 @@ export async function setServerState(opts: ServerStateOptions): Promise<ServerSt
     const targets = resolveTargets(opts, before, await readBackends(session), socket);
     const spec = SERVER_ACTIONS[opts.action];
     const todo = targets.filter((t) => !spec.satisfied(t.adminState));
+    const done: string[] = [];
     for (const t of todo) {
+      if (opts.signal?.aborted) {
+        const left = todo.slice(done.length).map((x) => `${x.backend}/${x.server}`).join(', ');
+        throw new AbortedError(`interrupted during "${opts.action}": ${done.length ? `${done.join(', ')} changed, ` : 'nothing changed, '}${left} left as before`, { code: 'EINTERRUPTED' });
+      }
       const command = spec.command(`${t.backend}/${t.server}`);
       expectEmpty(session.address, command, await session.send(command));
+      done.push(`${t.backend}/${t.server}`);
     }
     const after = todo.length ? await readServers(session) : before;
     const servers = targets.map((t): ServerChange => {
@@ -302,26 +311,32 @@ export async function setServerState(opts: ServerStateOptions): Promise<ServerSt
   }
 }
 
-/** Poll `show stat` until every target's scur is 0; TimeoutError (left draining) if not. */
+/**
+ * Poll `show stat` until every target's scur is 0; TimeoutError (left draining) if not, and
+ * AbortedError (left draining, polling stopped) when opts.signal aborts.
+ */
 async function waitForNoSessions(session: RuntimeSession, targets: ServerState[], opts: ServerStateOptions): Promise<DrainWait> {
   const started = Date.now();
   const timeoutMs = opts.waitTimeoutMs ?? 300_000;
   const backendIds = [...new Set(targets.map((t) => t.backendId))];
+  const names = targets.map((t) => `${t.backend}/${t.server}`).join(', ');
+  let sessions = -1;
+  const interrupted = () => new AbortedError(`interrupted while waiting for ${names} to drain${sessions >= 0 ? ` (${sessions} session(s) left)` : ''}; left in drain`, { code: 'EINTERRUPTED', hint: 'drain --wait again to keep waiting, or ready to undo' });
   for (;;) {
-    let sessions = 0;
+    let count = 0;
     for (const id of backendIds) {
       // Only this backend's server rows: cheap even with thousands of servers.
-      const rows = await readStat(session, ` ${id} 4 -1`);
-      for (const r of rows) if (targets.some((t) => t.backendId === id && t.server === r.svname)) sessions += r.scur ?? 0;
+      const rows = await abortable(readStat(session, ` ${id} 4 -1`), opts.signal, interrupted);
+      for (const r of rows) if (targets.some((t) => t.backendId === id && t.server === r.svname)) count += r.scur ?? 0;
     }
+    sessions = count;
     const elapsed = Date.now() - started;
     opts.onProgress?.(sessions, elapsed, targets.map((t) => `${t.backend}/${t.server}`));
     if (sessions === 0) return { waitedSeconds: Math.round(elapsed / 100) / 10, sessions };
     if (elapsed >= timeoutMs) {
-      const names = targets.map((t) => `${t.backend}/${t.server}`).join(', ');
       throw new TimeoutError(`${names} still had ${sessions} session(s) after ${Math.round(timeoutMs / 100) / 10}s; left in drain`, { code: 'EDRAINTIMEOUT', hint: 'raise --timeout, or disable the server to cut them off' });
     }
-    await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 200, Math.max(10, timeoutMs - elapsed))));
+    await abortableSleep(Math.min(opts.pollMs ?? 200, Math.max(10, timeoutMs - elapsed)), opts.signal, interrupted);
   }
 }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { promises as fs, statSync } from 'node:fs';
-import { NotFoundError, PermissionError, RejectedError, UnavailableError, UsageError } from '../cli/errors.js';
+import { StringDecoder } from 'node:string_decoder';
+import { AbortedError, NotFoundError, PermissionError, RejectedError, UnavailableError, UsageError } from '../cli/errors.js';
 
 /**
  * HAProxy runtime-API client (the "stats socket"): a unix socket or host:port.
@@ -16,14 +17,36 @@ export type RuntimeAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; hos
 
 export interface RuntimeChannel {
   readonly address: RuntimeAddress;
-  /** Send one command, resolve with haproxy's raw answer text. */
+  /** Send one command, resolve with haproxy's raw answer text (bounded: see answerLimit). */
   send(command: string): Promise<string>;
   close(): Promise<void>;
 }
 
 export const DEFAULT_HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
-/** How long to wait for an answer before deciding the peer is not (a working) haproxy. */
+/** How long to wait for a whole answer (a deadline, not per chunk) before deciding the peer is not (a working) haproxy. */
 export const DEFAULT_TIMEOUT_MS = 5000;
+
+const MiB = 1024 * 1024;
+/**
+ * The most bytes one answer may have. A peer that sends more is not a haproxy answering this
+ * command (a flood would otherwise grow the process until it dies). `show stat` of 10,000
+ * servers is about 6 MiB, so the bulk cap leaves a wide margin.
+ */
+export const ANSWER_LIMITS = { bulk: 64 * MiB, info: 1 * MiB, line: 64 * 1024 } as const;
+
+export function answerLimit(command: string): number {
+  if (/^show (stat|servers|backend)\b/.test(command)) return ANSWER_LIMITS.bulk;
+  if (/^show info\b/.test(command)) return ANSWER_LIMITS.info;
+  return ANSWER_LIMITS.line;
+}
+
+function formatBytes(n: number): string {
+  return n >= MiB ? `${n / MiB} MiB` : `${n / 1024} KiB`;
+}
+
+function tooBig(address: RuntimeAddress, command: string, limit: number): UnavailableError {
+  return new UnavailableError(`${formatAddress(address)} sent more than ${formatBytes(limit)} in answer to "${command}": not a HAProxy runtime answer`, { code: 'EANSWERSIZE', hint: 'is it the haproxy "stats socket"? check --socket' });
+}
 
 export function formatAddress(a: RuntimeAddress): string {
   return a.kind === 'unix' ? a.path : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
@@ -162,24 +185,32 @@ function dial(address: RuntimeAddress): net.Socket {
 export function runtimeCommand(address: RuntimeAddress, command: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
     assertOneLine(command);
+    const limit = answerLimit(command);
     const sock = dial(address);
     const chunks: Buffer[] = [];
+    let bytes = 0;
     let settled = false;
+    const text = () => Buffer.concat(chunks).toString('utf8');
     const finish = (err?: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       sock.destroy();
-      if (err) reject(err); else resolve(Buffer.concat(chunks).toString('utf8'));
+      if (err) reject(err); else resolve(text());
     };
-    const timer = setTimeout(() => finish(noAnswer(address, timeoutMs, Buffer.concat(chunks).toString('utf8'))), timeoutMs);
+    const timer = setTimeout(() => finish(noAnswer(address, timeoutMs, text())), timeoutMs);
     sock.on('connect', () => sock.end(`${command}\n`));
-    sock.on('data', (d: Buffer) => chunks.push(d));
+    sock.on('data', (d: Buffer) => {
+      if (settled) return;
+      bytes += d.length;
+      if (bytes > limit) { finish(tooBig(address, command, limit)); return; }
+      chunks.push(d);
+    });
     sock.on('end', () => finish());
     sock.on('close', () => finish());
     sock.on('error', (e: NodeJS.ErrnoException) => {
-      // A peer that answers and hangs up before reading everything (an HTTP server) resets.
-      if (chunks.length && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) finish();
+      // A peer that hangs up before reading everything (an HTTP server) resets: judge what it sent, if anything.
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish();
       else finish(connectionError(e, address));
     });
   });
@@ -201,13 +232,15 @@ const PROMPT = '\n> ';
  */
 export class RuntimeSession implements RuntimeChannel {
   private buffer = '';
-  private waiter?: { resolve: (s: string) => void; reject: (e: Error) => void; command: string; timer: NodeJS.Timeout };
+  /** Bytes of the answer being read (the buffer is decoded text). */
+  private bytes = 0;
+  private readonly decoder = new StringDecoder('utf8');
+  private waiter?: { resolve: (s: string) => void; reject: (e: Error) => void; command: string; timer: NodeJS.Timeout; limit: number };
   private queue: Promise<unknown> = Promise.resolve();
   private closedError?: Error;
 
   private constructor(readonly address: RuntimeAddress, private readonly sock: net.Socket, private readonly timeoutMs: number) {
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => this.onData(d));
+    sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('error', (e: NodeJS.ErrnoException) => this.fail(this.buffer ? notHaproxy(address, this.buffer, this.waiter?.command ?? 'prompt') : connectionError(e, address)));
     sock.on('close', () => this.fail(this.waiter ? notHaproxy(address, this.buffer, this.waiter.command) : new UnavailableError(`${formatAddress(address)} closed the session`, { code: 'ECLOSED' })));
   }
@@ -248,14 +281,19 @@ export class RuntimeSession implements RuntimeChannel {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(noAnswer(this.address, this.timeoutMs, this.buffer)), this.timeoutMs);
-      this.waiter = { resolve, reject, command, timer };
+      this.waiter = { resolve, reject, command, timer, limit: answerLimit(command) };
       this.buffer = '';
+      this.bytes = 0;
       this.sock.write(`${command}\n`);
     });
   }
 
-  private onData(chunk: string): void {
-    this.buffer += chunk;
+  private onData(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    // Nothing is expected between answers, so unasked-for data gets the smallest cap.
+    const limit = this.waiter?.limit ?? ANSWER_LIMITS.line;
+    if (this.bytes > limit) { this.fail(tooBig(this.address, this.waiter?.command ?? '(no command)', limit)); return; }
+    this.buffer += this.decoder.write(chunk);
     // The prompt can only be at the very end of an answer; nothing haproxy prints starts a line with "> ".
     if (!this.waiter || !this.buffer.endsWith(PROMPT)) return;
     const w = this.waiter;
@@ -263,6 +301,7 @@ export class RuntimeSession implements RuntimeChannel {
     clearTimeout(w.timer);
     const answer = this.buffer.slice(0, -2);
     this.buffer = '';
+    this.bytes = 0;
     w.resolve(answer);
   }
 
@@ -301,4 +340,29 @@ export function expectEmpty(address: RuntimeAddress, command: string, answer: st
 }
 
 function fail(e: Error): never { throw e; }
+
+/**
+ * Settle with `work`, or reject with an AbortedError as soon as `signal` aborts. The work
+ * itself is not stopped (a prompt-mode answer still arrives and is consumed by its session),
+ * but the caller stops and sends nothing more.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, what: () => AbortedError): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(what());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(what());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+/** A pause that ends early (rejecting) when `signal` aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal | undefined, what: () => AbortedError): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const sleep = new Promise<void>((r) => { timer = setTimeout(r, ms); });
+  return abortable(sleep, signal, what).finally(() => clearTimeout(timer));
+}
 

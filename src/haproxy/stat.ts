@@ -76,13 +76,18 @@ function rowBuilder(fields: string[]): RowBuilder {
   const key = fields.join(',');
   let build = rowBuilders.get(key);
   if (!build) {
-    const parts = fields.map((f, i) => `${JSON.stringify(f)}: ${f === 'type' ? 'typ' : STAT_STRING_FIELDS.has(f) ? 'str' : 'num'}(c[${i}])`);
+    // A computed key for "__proto__": as a plain literal key it would set the row's prototype.
+    const parts = fields.map((f, i) => `${f === '__proto__' ? `[${JSON.stringify(f)}]` : JSON.stringify(f)}: ${f === 'type' ? 'typ' : STAT_STRING_FIELDS.has(f) ? 'str' : 'num'}(c[${i}])`);
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     build = new Function('num', 'str', 'typ', `return (c) => ({ ${parts.join(', ')} });`)(cellNumber, cellString, cellType) as RowBuilder;
+    // One haproxy has one header; a peer sending ever-new ones must not grow this cache.
+    if (rowBuilders.size >= 16) rowBuilders.clear();
     rowBuilders.set(key, build);
   }
   return build;
 }
+
+const MAX_STAT_FIELDS = 2000;
 
 /** Parse the CSV of `show stat`. Throws on text that is not a stat dump (caller says what answered). */
 export function parseShowStat(text: string): StatRow[] {
@@ -92,6 +97,8 @@ export function parseShowStat(text: string): StatRow[] {
   const fields = headerLine.slice(2).split(',');
   // The header ends with a comma: drop the empty trailing column name.
   if (fields[fields.length - 1] === '') fields.pop();
+  // haproxy 2.x has about 100 columns; thousands is a peer sending something else.
+  if (fields.length > MAX_STAT_FIELDS) throw new Error(`not a "show stat" CSV (${fields.length} columns)`);
   const build = rowBuilder(fields);
   const hasType = fields.includes('type');
   const rows: StatRow[] = [];
@@ -117,12 +124,17 @@ export interface InfoRecord {
   [key: string]: string | number | undefined;
 }
 
+const MAX_INFO_KEYS = 1000;
+
 /** Parse `show info` ("Key: value" lines). Numeric values become numbers. */
 export function parseShowInfo(text: string): InfoRecord {
   const info: Record<string, string | number> = {};
+  let keys = 0;
   for (const line of text.split('\n')) {
     const at = line.indexOf(': ');
     if (at <= 0) continue;
+    // haproxy 2.x prints about 70 keys; an object with many thousands gets slow to build.
+    if (++keys > MAX_INFO_KEYS) throw new Error(`not a "show info" answer (more than ${MAX_INFO_KEYS} keys)`);
     const key = line.slice(0, at);
     const value = line.slice(at + 2);
     info[key] = !INFO_STRING_KEYS.has(key) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
@@ -178,11 +190,14 @@ export function parseServersState(text: string): ServerState[] {
     throw new Error('not a "show servers state" answer (format version 1 expected)');
   }
   const names = lines[1].slice(2).trim().split(/\s+/);
+  // Column positions once, not per cell: a wide header must not make parsing quadratic.
+  const column = new Map<string, number>();
+  names.forEach((n, i) => { if (!column.has(n)) column.set(n, i); });
   const out: ServerState[] = [];
   for (const line of lines.slice(2)) {
     if (!line.trim()) continue;
     const cells = line.trim().split(/\s+/);
-    const get = (name: string): string => cells[names.indexOf(name)] ?? '';
+    const get = (name: string): string => { const i = column.get(name); return i === undefined ? '' : cells[i] ?? ''; };
     const num = (name: string): number => Number(get(name));
     const admin = num('srv_admin_state');
     const port = get('srv_port');

@@ -7,6 +7,7 @@ import { errorLine } from '../cli/output.js';
 import type { ShellContext } from './context.js';
 import { confirmDestructive } from './guards.js';
 import { listCommands, resolvePrefix } from './resolve.js';
+import { runWithSignal } from './signal.js';
 
 /**
  * Run one command line inside the shell: the same oclif command classes as `lbctl ...`,
@@ -56,34 +57,49 @@ export async function runArgv(ctx: ShellContext, argv: string[]): Promise<LineRe
 
   installOutputGate();
   const state = { cancelled: false };
+  // Ctrl-C aborts the command's signal: drains and waits that take it stop and say what state
+  // they left. A command that does not settle within the grace period is silenced instead.
+  const controller = new AbortController();
   let onSigint: () => void = () => {};
   const interrupted = new Promise<number>((resolve) => {
-    onSigint = () => {
+    const giveUp = () => {
+      if (state.cancelled) return;
       state.cancelled = true;
       process.stderr.write(`\n${errorLine('interrupted; back at the prompt')}\n`);
       resolve(ExitCode.Aborted);
     };
+    onSigint = () => {
+      if (controller.signal.aborted) { giveUp(); return; }
+      controller.abort();
+      setTimeout(giveUp, ABORT_GRACE_MS).unref();
+    };
   });
   process.on('SIGINT', onSigint);
   try {
-    const work = runs.run(state, async () => {
+    const work = runs.run(state, () => runWithSignal(controller.signal, async () => {
       const finalArgs = ctx.opts.interactive ? await confirmDestructive(ctx, ctx.opts.config, id, args) : args;
+      if (controller.signal.aborted) return ExitCode.Aborted;
       // Hand the runtime client a live shared session (when it takes one; see ShellContext.haproxy).
       if (ctx.sharesSession && id.startsWith('haproxy:')) await ctx.haproxy().catch(() => undefined);
       await ctx.opts.config.runCommand(id, finalArgs);
       return 0;
-    }).catch((err) => {
+    })).catch((err) => {
       if (state.cancelled) return ExitCode.Aborted;
       // A command reports its own errors and exits; what arrives here unreported is the shell's (a declined guard).
       if (err instanceof Errors.ExitError) return err.oclif.exit ?? 1;
       return report(err);
     });
-    return { exitCode: await Promise.race([work, interrupted]) };
+    const code = await Promise.race([work, interrupted]);
+    // A command that finished normally after Ctrl-C was still interrupted from the user's view.
+    return { exitCode: controller.signal.aborted && code === 0 ? ExitCode.Aborted : code };
   } finally {
     process.off('SIGINT', onSigint);
     ctx.invalidate();
   }
 }
+
+/** How long an interrupted command gets to stop and report the state it left. */
+const ABORT_GRACE_MS = 2000;
 
 async function help(ctx: ShellContext, args: string[]): Promise<number> {
   const words = args.filter((a) => !a.startsWith('-'));

@@ -6,6 +6,7 @@ import { serviceKey, serviceLabel } from '../ipvs/model.js';
 import { openDriver, isSharedDriver } from '../ipvs/select.js';
 import { openRuntimeSession, resolveTargets } from '../haproxy/runtime-ops.js';
 import { formatAddress, resolveSocket } from '../haproxy/runtime.js';
+import { socketTimeoutMs } from '../cli/haproxy-command.js';
 import { parseServersState, parseShowBackend, type ServerState } from '../haproxy/stat.js';
 import type { ShellContext } from './context.js';
 
@@ -42,7 +43,7 @@ function isUp(s: ServerState): boolean {
 const lastUpServer: Guard = async (ctx, flags, argv) => {
   const { address } = await resolveSocket(flags.socket);
   const shared = ctx.haproxyAddress && formatAddress(ctx.haproxyAddress) === formatAddress(address);
-  const own = shared ? undefined : (await openRuntimeSession({ socket: flags.socket, timeoutMs: flags['socket-timeout'] })).session;
+  const own = shared ? undefined : (await openRuntimeSession({ socket: flags.socket, timeoutMs: socketTimeoutMs(flags['socket-timeout']) })).session;
   const send = (c: string) => (own ? own.send(c) : ctx.haproxySend(c));
   try {
     const servers = parseServersState(await send('show servers state'));

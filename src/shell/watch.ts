@@ -35,6 +35,23 @@ export function splitWatchArgv(args: string[]): WatchArgv {
   return { argv, intervalSec, count };
 }
 
+/**
+ * What watch may re-run: commands that only read. Watch repeats its command every few seconds,
+ * so a write there would be repeated too; an allow-list keeps new commands out until someone
+ * decides they are read-only.
+ */
+export const WATCHABLE: ReadonlySet<string> = new Set([
+  'list', 'haproxy:stat', 'haproxy:info', 'haproxy:backends', 'haproxy:health', 'timeout:show', 'daemon:status',
+  'director:check', 'realserver:check', 'config:diff', 'config:check',
+]);
+
+export function assertWatchable(id: string, words: string[]): void {
+  if (WATCHABLE.has(id)) return;
+  const hint = `watch one of: ${[...WATCHABLE].map((c) => c.replace(/:/g, ' ')).join(', ')}`;
+  if (id === 'watch' || id === 'shell' || id.startsWith('!')) throw new UsageError(`cannot watch "${words.join(' ')}"`, { code: 'EWATCHREAD', hint });
+  throw new UsageError(`watch re-runs read commands only, and "${words.join(' ')}" changes state`, { code: 'EWATCHREAD', hint });
+}
+
 // eslint-disable-next-line no-control-regex
 const SGR = /\x1b\[[0-9;]*m/g;
 export const stripAnsi = (s: string): string => s.replace(SGR, '');
@@ -66,7 +83,7 @@ export async function runWatch(args: string[], io: { stdin: NodeJS.ReadStream; s
   if (!argv.length) throw new UsageError('watch needs a command to run', { code: 'EUSAGE', hint: 'e.g. watch list --rate -n 1, watch haproxy stat' });
   const config = await loadConfig();
   const { id, words, args: rest } = resolvePrefix(treeOf(config, false), argv);
-  if (id === 'watch' || id === 'shell') throw new UsageError(`cannot watch "${words.join(' ')}"`, { code: 'EUSAGE', hint: 'watch a read command such as list or haproxy stat' });
+  assertWatchable(id, words);
   if (rest.includes('--json')) throw new UsageError('watch redraws the human view; --json is for one-shot reads', { code: 'EUSAGE', where: '--json' });
   const full = [...words, ...rest];
   const command = full.join(' ');

@@ -70,7 +70,7 @@ describe('haproxy runtime: bad input', () => {
       await expectError(['info', '--socket', sockPath], 6, /answered "HTTP\/1\.1 400 Bad Request" to "show info": not the HAProxy runtime API/);
       await expectError(['stat', '--socket', sockPath], 6, /not the HAProxy runtime API/);
       await expectError(['server', 'disable', 'app/s1', '--socket', sockPath], 6, /answered "HTTP\/1\.1 400 Bad Request" to "prompt"/);
-      await expectError(['info', '--socket', silentPath, '--socket-timeout', '300'], 6, /did not answer like haproxy within 0\.3s/);
+      await expectError(['info', '--socket', silentPath, '--socket-timeout', '300ms'], 6, /did not answer like haproxy within 0\.3s/);
       // A regular file where the socket should be.
       await fs.writeFile(path.join(tmp, 'file.sock'), 'x');
       await expectError(['info', '--socket', path.join(tmp, 'file.sock')], 6, /file\.sock is not a socket/);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { httpGet, rawCommand, rawShowStat, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../support/haproxy-lab.js';
+import { httpGet, rawCommand, rawShowStat, startCountingProxy, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../support/haproxy-lab.js';
 import { lastLine, TmuxSession, tmpStateDir } from '../support/tmux.js';
 
 /**
@@ -37,15 +37,15 @@ after(async () => {
   await fs.rm(stateDir, { recursive: true, force: true });
 });
 
-const promptRe = () => new RegExp(`lbctl \\S+ \\[no ipvs\\] haproxy:${hp.adminSocket.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?: \\[exit \\d+\\])?> $`);
-const atPrompt = (screen: string) => promptRe().test(`${lastLine(screen).trimEnd()} `);
+const promptRe = (socket = hp.adminSocket) => new RegExp(`lbctl \\S+ \\[no ipvs\\] haproxy:${socket.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?: \\[exit \\d+\\])?> $`);
+const atPrompt = (screen: string, socket?: string) => promptRe(socket).test(`${lastLine(screen).trimEnd()} `);
 
 /** A shell in tmux; `plain` starts it as bare `lbctl` (the no-argument TTY path of bin/run.js). */
-async function startShell(plain = false): Promise<TmuxSession> {
-  const argv = plain ? [process.execPath, bin] : [process.execPath, bin, 'shell', '--socket', hp.adminSocket];
+async function startShell(plain = false, socket = hp.adminSocket): Promise<TmuxSession> {
+  const argv = plain ? [process.execPath, bin] : [process.execPath, bin, 'shell', '--socket', socket];
   const env: Record<string, string> = { XDG_STATE_HOME: stateDir, LBCTL_HAPROXY_SOCKET: hp.adminSocket, NO_COLOR: '1' };
   const t = await TmuxSession.start(argv, env);
-  await t.waitFor(atPrompt, 15_000);
+  await t.waitFor((screen) => atPrompt(screen, socket), 15_000);
   return t;
 }
 
@@ -196,8 +196,10 @@ describe('lbctl shell on a terminal (tmux)', () => {
     }
   });
 
-  it('Ctrl-C cancels the running command, not the shell', async () => {
-    const t = await startShell();
+  it('Ctrl-C cancels the running command, not the shell: the drain wait stops polling, the server stays draining', async () => {
+    // The shell talks to haproxy through a counting proxy, so the test sees whether it still polls.
+    const proxy = await startCountingProxy(hp.adminSocket, path.join(hp.dir, 'lbr6-count.sock'));
+    const t = await startShell(false, proxy.path);
     const a2 = servers[1];
     // Hold a session on a2 so that drain --wait blocks.
     const held = [httpGet(hp.frontendPort, '/slow'), httpGet(hp.frontendPort, '/slow')];
@@ -206,12 +208,21 @@ describe('lbctl shell on a terminal (tmux)', () => {
       while (a2.held() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       assert.ok(a2.held() > 0);
       await t.send('hap ser drain app/a2 --wait --timeout 60s', 'Enter');
-      await new Promise((r) => setTimeout(r, 700));
+      await new Promise((r) => setTimeout(r, 1000));
       assert.equal(await status('app/a2'), 'DRAIN');
+      const polling = proxy.count(/^show stat /);
+      assert.ok(polling >= 2, `drain --wait polls (${polling} polls)`);
       await t.send('C-c');
-      await t.waitFor(/interrupted; back at the prompt/);
+      await t.waitFor(/interrupted while waiting for app\/a2 to drain \(\d+ session\(s\) left\); left in drain/);
       await t.waitFor((s) => / \[exit 11\]>$/.test(lastLine(s)));
       assert.equal(await t.alive(), true);
+      // The wait really stopped: no more polls, and haproxy still has a2 draining with its session.
+      const after = proxy.count(/^show stat /);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(proxy.count(/^show stat /), after, 'no poll after Ctrl-C');
+      const raw = (await rawShowStat(hp.adminSocket)).get('app/a2')!;
+      assert.equal(raw.status, 'DRAIN');
+      assert.ok(Number(raw.scur) > 0);
       await t.send('hap ser rea app/a2', 'Enter');
       await t.waitFor(/updated\s+app\/a2\s+drain -> ready/);
       assert.equal(await status('app/a2'), 'no check');
@@ -219,6 +230,7 @@ describe('lbctl shell on a terminal (tmux)', () => {
       for (const s of servers) s.release();
       await Promise.allSettled(held);
       await t.kill();
+      await proxy.close();
     }
   });
 });

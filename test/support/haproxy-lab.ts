@@ -187,3 +187,42 @@ export async function spread(port: number, n: number): Promise<Record<string, nu
   }
   return count;
 }
+
+export interface CountingProxy {
+  path: string;
+  /** Commands seen so far, client to haproxy, e.g. count(/^show stat/). */
+  count(re: RegExp): number;
+  /** Client connections open now. */
+  open(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A unix socket in front of a haproxy runtime socket that forwards bytes both ways and counts
+ * the command lines clients send: lets a test see whether lbctl is still polling.
+ */
+export async function startCountingProxy(target: string, file: string): Promise<CountingProxy> {
+  const lines: string[] = [];
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    conns.add(client);
+    const upstream = net.connect(target);
+    let buf = '';
+    client.on('data', (d) => {
+      buf += d.toString('utf8');
+      for (let at = buf.indexOf('\n'); at >= 0; at = buf.indexOf('\n')) { lines.push(buf.slice(0, at)); buf = buf.slice(at + 1); }
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => client.write(d));
+    const end = () => { conns.delete(client); client.destroy(); upstream.destroy(); };
+    client.on('close', end); upstream.on('close', end);
+    client.on('error', end); upstream.on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(file, r));
+  return {
+    path: file,
+    count: (re) => lines.filter((l) => re.test(l)).length,
+    open: () => conns.size,
+    close: () => new Promise<void>((r) => { for (const c of conns) c.destroy(); server.close(() => r()); }),
+  };
+}

@@ -10,7 +10,7 @@ import {
 } from '../../src/haproxy/stat.js';
 import { RuntimeSession, checkAnswer, parseRuntimeAddress, resolveSocket, runtimeCommand, statsSocketsFromConfig } from '../../src/haproxy/runtime.js';
 import { SERVER_ACTIONS, counterTotal, healthState, parseServerRef, parseWeightSpec, resolveTargets } from '../../src/haproxy/runtime-ops.js';
-import { parseDuration } from '../../src/cli/haproxy-server-state-command.js';
+import { socketTimeoutMs } from '../../src/cli/haproxy-command.js';
 import { duration, bytes } from '../../src/haproxy/runtime-view.js';
 import { table } from '../../src/cli/output.js';
 
@@ -135,7 +135,9 @@ describe('haproxy runtime ops: pure parts', () => {
     assert.deepEqual(parseWeightSpec('256'), { value: 256, percent: false });
     assert.deepEqual(parseWeightSpec('150%'), { value: 150, percent: true });
     for (const bad of ['257', '300', '-1', '1.5', 'x', '']) assert.throws(() => parseWeightSpec(bad), (e: any) => e.exitCode === 2, bad);
-    assert.deepEqual(['30s', '500ms', '2m', '5'].map(parseDuration), [30_000, 500, 120_000, 5000]);
+    // --socket-timeout takes the one duration syntax (a bare number is seconds), 100ms to 1h.
+    assert.deepEqual(['30s', '500ms', '2m', '5', '100ms', '1h'].map(socketTimeoutMs), [30_000, 500, 120_000, 5000, 100, 3_600_000]);
+    for (const bad of ['99ms', '2h', 'abc', '-1', '5 s', '']) assert.throws(() => socketTimeoutMs(bad), (e: any) => e.exitCode === 2 && e.code === 'EBADDURATION', bad);
   });
   it('action predicates match what haproxy 2.6 leaves behind', () => {
     const { ForcedMaint: M, ForcedDrain: D } = AdminFlag;

@@ -9,7 +9,7 @@ export default class HaproxyClearCounters extends HaproxyRuntimeCommand {
 
   async run(): Promise<ClearResult> {
     const { flags } = await this.parse(HaproxyClearCounters);
-    const result = await clearCounters({ socket: flags.socket, timeoutMs: flags['socket-timeout'], all: flags.all });
+    const result = await clearCounters({ ...this.connectOptions(flags), all: flags.all });
     this.human(renderClear(result));
     return result;
   }

@@ -13,7 +13,7 @@ export default class HaproxyServerWeight extends HaproxyRuntimeCommand {
 
   async run(): Promise<WeightResult> {
     const { args, flags } = await this.parse(HaproxyServerWeight);
-    const result = await setServerWeight({ socket: flags.socket, timeoutMs: flags['socket-timeout'], ref: args.server, weight: args.weight });
+    const result = await setServerWeight({ ...this.connectOptions(flags), ref: args.server, weight: args.weight });
     this.human(renderWeight(result));
     return result;
   }

@@ -1,0 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * The AbortSignal of the command the shell is running. Commands run in-process through
+ * oclif, which has no way to hand them extra arguments, so the shell runs each one inside
+ * this async context and the command reads it with commandSignal(). Outside the shell
+ * (a plain `lbctl` process) there is none: Ctrl-C ends the process.
+ */
+const current = new AsyncLocalStorage<AbortSignal>();
+
+export function runWithSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  return current.run(signal, fn);
+}
+
+export function commandSignal(): AbortSignal | undefined {
+  return current.getStore();
+}
