@@ -3,7 +3,7 @@ import { Progress, progressAllowed } from './output.js';
 import { HaproxyRuntimeCommand } from './haproxy-command.js';
 import { setServerState, type ServerAction, type ServerStateResult } from '../haproxy/runtime-ops.js';
 import { renderServerState } from '../haproxy/runtime-view.js';
-import { commandSignal } from '../shell/signal.js';
+import { commandSignal } from '../util/signal.js';
 import { parseDuration } from '../util/duration.js';
 
 /** Shared body of `lbctl haproxy server enable|disable|drain|ready|maint`. */

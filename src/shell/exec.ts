@@ -7,7 +7,7 @@ import { errorLine } from '../cli/output.js';
 import type { ShellContext } from './context.js';
 import { confirmDestructive } from './guards.js';
 import { listCommands, resolvePrefix } from './resolve.js';
-import { runWithSignal } from './signal.js';
+import { runWithSignal } from '../util/signal.js';
 
 /**
  * Run one command line inside the shell: the same oclif command classes as `lbctl ...`,

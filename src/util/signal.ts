@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
- * The AbortSignal of the command the shell is running. Commands run in-process through
+ * The AbortSignal of the command being run (the shell sets one per command; Ctrl-C aborts it). Commands run in-process through
  * oclif, which has no way to hand them extra arguments, so the shell runs each one inside
  * this async context and the command reads it with commandSignal(). Outside the shell
  * (a plain `lbctl` process) there is none: Ctrl-C ends the process.
