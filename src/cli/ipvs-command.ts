@@ -55,7 +55,10 @@ export async function withIpvsLock<T>(lockTimeout: string | undefined, fn: () =>
  * `runWithAbortSignal(controller.signal, () => runLbctl(argv))` makes Ctrl-C there stop a drain.
  * A command run on its own gets SIGINT/SIGTERM wired to its signal instead.
  */
-const ambientSignal = new AsyncLocalStorage<AbortSignal>();
+// One store per process, even when two copies of this module are loaded (in-process runs may
+// load the command classes from dist/ while their caller uses another build).
+const STORE = Symbol.for('lbctl.ipvs.abortSignal');
+const ambientSignal: AsyncLocalStorage<AbortSignal> = ((globalThis as Record<symbol, unknown>)[STORE] ??= new AsyncLocalStorage<AbortSignal>()) as AsyncLocalStorage<AbortSignal>;
 export function runWithAbortSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
   return ambientSignal.run(signal, fn);
 }

@@ -138,11 +138,14 @@ export class IpvsadmDriver implements IpvsDriver {
       if (e?.code === 'ENOENT') throw new UnavailableError('ipvsadm is not installed', { code: 'ENOIPVSADM', hint: 'apt-get install ipvsadm, or use --driver netlink' });
       throw e;
     });
-    if (r.exitCode === 0) return undefined;
-    // ipvsadm -R names no failing line: tell by reading the table back which ops took effect.
+    // `ipvsadm -R` goes on after a failing line, and its exit status is only the last line's: an
+    // error message on stderr is the sign. It names no line: read the table back to tell which
+    // ops took effect.
+    if (r.exitCode === 0 && !r.stderr.trim()) return undefined;
     const after = await this.getTable();
     const applied = ops.flatMap((op, i) => (i !== fault && visible(after, op) ? [i] : []));
     const index = ops.findIndex((_, i) => !applied.includes(i));
+    if (index < 0 && r.exitCode === 0) return undefined; // stderr held only a warning
     const op = ops[index < 0 ? 0 : index];
     const error = index === fault ? injectedFaultError(fault, op.origin ?? `ipvsadm ${opToRule(op)}`) : ipvsadmError(`${r.stderr}\n${r.stdout}`, op.origin ?? `ipvsadm ${opToRule(op)}`);
     return { index: index < 0 ? 0 : index, error, applied };

@@ -206,3 +206,25 @@ test('the IPVS table lock: a second process waits, then exits 12 naming the hold
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a host process\'s AbortSignal (the shell\'s Ctrl-C) reaches an IPVS command run in-process: exit 11, nothing done', async () => {
+  const { runLbctl } = await import('../../src/cli/inprocess.js');
+  const { runWithAbortSignal } = await import('../../src/cli/ipvs-command.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'lbp5-abort-'));
+  const saved = { lock: process.env.LBCTL_LOCK_DIR };
+  process.env.LBCTL_LOCK_DIR = dir;
+  try {
+    const ac = new AbortController();
+    ac.abort();
+    const argv = ['server', 'delete', '-t', '10.9.9.9:80', '-r', '10.9.9.10', '--drain', '--driver', 'ipvsadm', '--json'];
+    const r = await runWithAbortSignal(ac.signal, () => runLbctl(argv));
+    assert.equal(r.exitCode, ExitCode.Aborted, r.stdout + r.stderr);
+    assert.match(r.json.error.message, /interrupted .*nothing changed/);
+    // Not aborted: the same command goes on to the driver (here a missing ipvsadm), so the 11 above came from the signal.
+    const live = await runWithAbortSignal(new AbortController().signal, () => runLbctl(argv));
+    assert.notEqual(live.exitCode, ExitCode.Aborted, live.stdout);
+  } finally {
+    if (saved.lock === undefined) delete process.env.LBCTL_LOCK_DIR; else process.env.LBCTL_LOCK_DIR = saved.lock;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
