@@ -50,12 +50,8 @@ export function permissionError(errno: number, where?: string): LbctlError {
   return new KernelPermissionError('not permitted to talk to the kernel\'s IPVS', { code: 'EPERM', errno, where, hint: 'run as root (needs CAP_NET_ADMIN)' });
 }
 
-/** The error for a write op the kernel refused. */
+/** The error for a write op the kernel refused (a failed batch is rolled back by driver.ts, which says so). */
 export function opError(op: Op, errno: number): LbctlError {
-  return opErrorOnly(op, errno);
-}
-
-function opErrorOnly(op: Op, errno: number): LbctlError {
   const where = opWhere(op);
   const svc = op.service ? serviceLabel(op.service) : 'IPVS';
   const dest = op.dest ? `real server ${destinationKey(op.dest)} in ${svc}` : undefined;
