@@ -2,11 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { readdirSync, statSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { LbctlCommand } from './base.js';
-import { AbortedError } from './errors.js';
+import { AbortedError, PermissionError } from './errors.js';
 import type { IpvsDriver } from '../ipvs/driver.js';
 import { ipvsadmArgv } from './ipvs-flags.js';
 import { isSharedDriver, openDriver } from '../ipvs/select.js';
-import { withLock } from '../util/lock.js';
+import { lockDir, withLock } from '../util/lock.js';
 import { parseDuration } from '../util/duration.js';
 
 /** The shared --lock-timeout flag of every IPVS command that changes the table. */
@@ -47,7 +47,18 @@ export function ipvsLockResource(): string {
  * duration; BusyError exit 12 naming the holder). For callers outside IpvsCommand.
  */
 export async function withIpvsLock<T>(lockTimeout: string | undefined, fn: () => Promise<T>): Promise<T> {
-  return withLock(ipvsLockResource(), parseDuration(lockTimeout ?? '30s', '--lock-timeout', { min: 0 }), fn);
+  const ms = parseDuration(lockTimeout ?? '30s', '--lock-timeout', { min: 0 });
+  let entered = false;
+  try {
+    return await withLock(ipvsLockResource(), ms, () => { entered = true; return fn(); });
+  } catch (e) {
+    // Who may not create the lock may not change the table either: say that, not "mkdir failed".
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!entered && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
+      throw new PermissionError(`not permitted to change IPVS (cannot take its lock in ${lockDir()}: ${code})`, { code: 'EPERM', hint: 'run as root (needs CAP_NET_ADMIN)' });
+    }
+    throw e;
+  }
 }
 
 /**
