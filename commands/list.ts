@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
-import { IpvsCommand } from '../src/cli/ipvs-command.js';
+import { IpvsCommand, selectorGiven } from '../src/cli/ipvs-command.js';
 import { driverFlag } from '../src/ipvs/select.js';
 import { selectorFlags, selectorFromFlags } from '../src/cli/ipvs-flags.js';
-import { serviceKey } from '../src/ipvs/model.js';
+import { listServices, type ListResult } from '../src/ipvs/ops.js';
 import { renderTable } from '../src/ipvs/render.js';
-import { NotFoundError } from '../src/cli/errors.js';
 
 export default class List extends IpvsCommand {
   static summary = 'List virtual services and real servers (ipvsadm -Ln), with --stats or --rate';
@@ -17,17 +16,11 @@ export default class List extends IpvsCommand {
     driver: driverFlag,
   };
 
-  async run() {
+  async run(): Promise<ListResult> {
     const { flags } = await this.parse(List);
-    const driver = await this.ipvs(flags);
-    let t = await driver.getTable({ stats: true });
-    const filtered = ['tcp-service', 'udp-service', 'sctp-service', 'fwmark-service'].some((k) => (flags as any)[k] !== undefined);
-    if (filtered) {
-      const sel = selectorFromFlags(flags);
-      t = { services: t.services.filter((s) => serviceKey(s) === serviceKey(sel)) };
-      if (!t.services.length) throw new NotFoundError(`virtual service ${serviceKey(sel).replace('|', ' ')} does not exist`, { code: 'ESRCH' });
-    }
-    this.human(renderTable(t, flags));
-    return { driver: driver.name, services: t.services };
+    const sel = selectorGiven(flags) ? selectorFromFlags(flags) : undefined;
+    const r = await listServices(await this.ipvs(flags), sel);
+    this.human(renderTable({ services: r.services }, flags));
+    return r;
   }
 }

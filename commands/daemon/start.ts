@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
-import { checkDaemonWanted, checkSyncId, convergeDaemon, formatDaemon } from '../../src/ipvs/netlink/settings.js';
+import { checkDaemonWanted, checkSyncId, convergeDaemon, formatDaemon, type DaemonResult } from '../../src/ipvs/netlink/settings.js';
 import { actionWord } from '../../src/cli/output.js';
 
 export default class DaemonStart extends IpvsCommand {
@@ -17,7 +17,7 @@ export default class DaemonStart extends IpvsCommand {
     driver: driverFlag,
   };
 
-  async run() {
+  async run(): Promise<DaemonResult> {
     const { flags } = await this.parse(DaemonStart);
     const want = checkDaemonWanted({ state: flags.state as 'master' | 'backup', mcastIfn: flags['mcast-interface'], syncId: checkSyncId(flags.syncid) });
     const r = await convergeDaemon(await this.ipvs(flags), want);

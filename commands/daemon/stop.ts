@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
-import { stopDaemon } from '../../src/ipvs/netlink/settings.js';
+import { stopDaemon, type DaemonResult } from '../../src/ipvs/netlink/settings.js';
 import { actionWord } from '../../src/cli/output.js';
 
 export default class DaemonStop extends IpvsCommand {
@@ -12,7 +12,7 @@ export default class DaemonStop extends IpvsCommand {
     driver: driverFlag,
   };
 
-  async run() {
+  async run(): Promise<DaemonResult> {
     const { flags } = await this.parse(DaemonStop);
     const r = await stopDaemon(await this.ipvs(flags), flags.state as 'master' | 'backup');
     this.human(`${r.state} sync daemon: ${actionWord(r.action)}`);

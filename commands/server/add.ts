@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { destFlags, destinationFromFlags, selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
-import { convergeDestination, describe, requireService } from '../../src/ipvs/ops.js';
+import { convergeDestination, describe, requireService, type OpResult } from '../../src/ipvs/ops.js';
 import { actionWord } from '../../src/cli/output.js';
 
 export default class ServerAdd extends IpvsCommand {
@@ -11,7 +11,7 @@ export default class ServerAdd extends IpvsCommand {
   static examples = ['<%= config.bin %> server add -t 192.168.0.100:80 -r 10.0.0.11 -m -w 3', '<%= config.bin %> server add -t 192.168.0.100:80 -r 192.168.0.11 -g'];
   static flags = { ...selectorFlags, ...destFlags, 'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }), driver: driverFlag };
 
-  async run() {
+  async run(): Promise<OpResult> {
     const { flags } = await this.parse(ServerAdd);
     const sel = selectorFromFlags(flags);
     const desired = destinationFromFlags(sel, flags);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { destFlags, destinationFromFlags, selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
-import { convergeDestination, describe, findDestination, requireService } from '../../src/ipvs/ops.js';
+import { convergeDestination, describe, findDestination, requireService, type OpResult } from '../../src/ipvs/ops.js';
 import { makeDestination } from '../../src/ipvs/rules.js';
 import { NotFoundError } from '../../src/cli/errors.js';
 import { actionWord } from '../../src/cli/output.js';
@@ -12,7 +12,7 @@ export default class ServerEdit extends IpvsCommand {
   static examples = ['<%= config.bin %> server edit -t 192.168.0.100:80 -r 10.0.0.11 -w 0'];
   static flags = { ...selectorFlags, ...destFlags, 'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }), driver: driverFlag };
 
-  async run() {
+  async run(): Promise<OpResult> {
     const { flags } = await this.parse(ServerEdit);
     const sel = selectorFromFlags(flags);
     const driver = await this.ipvs(flags);

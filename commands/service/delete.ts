@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
-import { deleteService, describe } from '../../src/ipvs/ops.js';
+import { deleteService, describe, type OpResult } from '../../src/ipvs/ops.js';
 import { actionWord } from '../../src/cli/output.js';
 
 export default class ServiceDelete extends IpvsCommand {
@@ -16,7 +16,7 @@ export default class ServiceDelete extends IpvsCommand {
     driver: driverFlag,
   };
 
-  async run() {
+  async run(): Promise<OpResult> {
     const { flags } = await this.parse(ServiceDelete);
     const r = await deleteService(await this.ipvs(flags), selectorFromFlags(flags), flags['dry-run']);
     this.human(describe(r, 'service').replace(r.action, actionWord(r.action)));

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { selectorFlags, selectorFromFlags, serviceFlags, serviceFromFlags } from '../../src/cli/ipvs-flags.js';
-import { convergeService, describe, requireService } from '../../src/ipvs/ops.js';
+import { convergeService, describe, requireService, type OpResult } from '../../src/ipvs/ops.js';
 import { actionWord } from '../../src/cli/output.js';
 
 export default class ServiceEdit extends IpvsCommand {
@@ -10,7 +10,7 @@ export default class ServiceEdit extends IpvsCommand {
   static examples = ['<%= config.bin %> service edit -t 192.168.0.100:80 -s wrr'];
   static flags = { ...selectorFlags, ...serviceFlags, 'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }), driver: driverFlag };
 
-  async run() {
+  async run(): Promise<OpResult> {
     const { flags } = await this.parse(ServiceEdit);
     const driver = await this.ipvs(flags);
     const current = await requireService(driver, selectorFromFlags(flags));

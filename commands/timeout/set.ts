@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
-import { checkTimeoutsWanted, convergeTimeouts, formatTimeouts, parseTimeout } from '../../src/ipvs/netlink/settings.js';
+import { checkTimeoutsWanted, convergeTimeouts, formatTimeouts, parseTimeout, type TimeoutResult } from '../../src/ipvs/netlink/settings.js';
 import { actionWord } from '../../src/cli/output.js';
 
 export default class TimeoutSet extends IpvsCommand {
@@ -14,7 +14,7 @@ export default class TimeoutSet extends IpvsCommand {
     driver: driverFlag,
   };
 
-  async run() {
+  async run(): Promise<TimeoutResult> {
     const { flags } = await this.parse(TimeoutSet);
     const want = checkTimeoutsWanted({ tcp: parseTimeout(flags.tcp, 'tcp'), tcpfin: parseTimeout(flags.tcpfin, 'tcpfin'), udp: parseTimeout(flags.udp, 'udp') });
     const r = await convergeTimeouts(await this.ipvs(flags), want);

@@ -7,8 +7,12 @@
  * else the whole table with counters. Caveat the docs repeat: with persistence, a client that
  * already has a template keeps reaching the server until the template expires, unless
  * net.ipv4.vs.expire_quiescent_template=1.
+ *
+ * Cancellable: an aborted `signal` (Ctrl-C in the CLI or the shell) stops the wait at once and
+ * throws AbortedError (exit 11); the server is left at weight 0, not deleted, and nothing more
+ * is written.
  */
-import { TimeoutError } from '../cli/errors.js';
+import { AbortedError, TimeoutError } from '../cli/errors.js';
 import type { IpvsDriver, ReadOptions } from './driver.js';
 import { destinationKey, serviceKey, serviceLabel, type Destination, type VirtualService } from './model.js';
 
@@ -26,6 +30,8 @@ export interface DrainOptions {
   /** Poll interval (default 500 ms). */
   pollMs?: number;
   onProgress?: (p: DrainProgress) => void;
+  /** Aborting it stops the drain: weight left at 0, not deleted, AbortedError. */
+  signal?: AbortSignal;
 }
 
 export interface DrainResult {
@@ -52,30 +58,49 @@ async function current(driver: IpvsDriver, svc: VirtualService, dest: Destinatio
   return t.services.find((s) => serviceKey(s) === serviceKey(svc))?.destinations.find((d) => destinationKey(d) === key);
 }
 
+/** Sleep `ms`, or until `signal` aborts (resolves either way: the caller checks the signal). */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 export async function drainAndDelete(driver: IpvsDriver, svc: VirtualService, dest: Destination, o: DrainOptions): Promise<DrainResult> {
   const start = Date.now();
   const deadline = start + o.timeoutMs;
   const name = { service: serviceLabel(svc), destination: destinationKey(dest) };
+  const where = `real server ${name.destination} in ${name.service}`;
+  if (o.signal?.aborted) throw new AbortedError(`drain of ${where} interrupted before it started; nothing changed`, { code: 'EABORTED' });
   let cur = await current(driver, svc, dest);
   if (!cur) return { ...name, deleted: false, weightZeroed: false, waitedMs: 0, polls: 1 };
   const weightZeroed = cur.weight !== 0;
-  if (weightZeroed) await driver.apply([{ kind: 'editDest', service: svc, dest: { ...cur, weight: 0 } }]);
+  if (weightZeroed) await driver.apply([{ kind: 'editDest', service: svc, dest: { ...cur, weight: 0 }, previous: cur }]);
+  const aborted = () => new AbortedError(`drain of ${where} interrupted: left at weight 0 (no new connections), not deleted`, {
+    code: 'EABORTED', hint: 'rerun `server delete --drain` to finish, or `server edit -w N` to put it back',
+  });
   let polls = 1;
   for (;;) {
+    if (o.signal?.aborted) throw aborted();
     if (!cur) return { ...name, deleted: false, weightZeroed, waitedMs: Date.now() - start, polls };
     const active = cur.activeConns ?? 0;
     const now = Date.now();
     o.onProgress?.({ ...name, activeConns: active, inactiveConns: cur.inactiveConns ?? 0, elapsedMs: now - start, remainingMs: Math.max(0, deadline - now) });
     if (active === 0) break;
     if (now >= deadline) {
-      throw new TimeoutError(`real server ${name.destination} in ${name.service} still has ${active} active connection(s) after ${Math.round(o.timeoutMs / 1000)}s`, {
+      throw new TimeoutError(`${where} still has ${active} active connection(s) after ${Math.round(o.timeoutMs / 1000)}s`, {
         code: 'ETIMEDOUT', hint: 'its weight is left at 0 (no new connections); rerun with a longer --timeout, or delete without --drain',
       });
     }
-    await new Promise((r) => setTimeout(r, Math.min(o.pollMs ?? 500, Math.max(1, deadline - now))));
+    await pause(Math.min(o.pollMs ?? 500, Math.max(1, deadline - now)), o.signal);
+    if (o.signal?.aborted) throw aborted();
     cur = await current(driver, svc, dest);
     polls++;
   }
-  await driver.apply([{ kind: 'delDest', service: svc, dest: cur }]);
+  // The last look before the write: an abort that came with the final poll still wins.
+  if (o.signal?.aborted) throw aborted();
+  await driver.apply([{ kind: 'delDest', service: svc, dest: cur, previous: cur }]);
   return { ...name, deleted: true, weightZeroed, waitedMs: Date.now() - start, polls };
 }

@@ -5,8 +5,8 @@
  */
 import { LbctlError, NotFoundError, PermissionError, RejectedError, UnavailableError } from '../cli/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import type { IpvsDriver, IpvsInfo, Op, ReadOptions, SyncDaemon, Timeouts } from './driver.js';
-import { destinationKey, serviceLabel, serviceSelector, type IpvsTable, type ServiceStats, type VirtualService } from './model.js';
+import { applyAllOrNothing, injectedFaultError, type BatchFailure, type IpvsDriver, type IpvsInfo, type Op, type ReadOptions, type SyncDaemon, type Timeouts } from './driver.js';
+import { destinationDiff, destinationKey, serviceDiff, serviceKey, serviceLabel, serviceSelector, type IpvsTable, type ServiceStats, type VirtualService } from './model.js';
 import { parseRules, printDestination, printService } from './rules.js';
 import { parseHostPort } from '../net/address.js';
 
@@ -70,6 +70,25 @@ function checkExpressible(op: Op): void {
   }
 }
 
+/** The injected fault (LBCTL_FAULT_IPVS, test only) deletes a service nobody has: ipvsadm -R fails there. */
+const FAULT_RULE = '-D -f 4294967294';
+
+/** Whether the table shows the effect of op (how a failed `ipvsadm -R` is told apart from what it applied). */
+function visible(t: IpvsTable, op: Op): boolean {
+  if (!op.service) return true;
+  const svc = t.services.find((s) => serviceKey(s) === serviceKey(op.service!));
+  switch (op.kind) {
+    case 'addService': case 'editService': return Boolean(svc) && serviceDiff(svc!, op.service).length === 0;
+    case 'delService': return !svc;
+    case 'zero': case 'flush': return true;
+    default: {
+      const d = svc?.destinations.find((x) => destinationKey(x) === destinationKey(op.dest!));
+      if (op.kind === 'delDest') return !d;
+      return Boolean(d) && destinationDiff(d!, op.dest!).length === 0;
+    }
+  }
+}
+
 export class IpvsadmDriver implements IpvsDriver {
   readonly name = 'ipvsadm' as const;
 
@@ -103,36 +122,32 @@ export class IpvsadmDriver implements IpvsDriver {
     });
   }
 
+  /** All or nothing (driver.ts): a failure midway is rolled back with compensating changes. */
   async apply(ops: Op[]): Promise<void> {
-    if (!ops.length) return;
     ops.forEach(checkExpressible);
-    const rules = ops.map(opToRule);
+    await applyAllOrNothing({ write: (o, fault) => this.write(o, fault), readTable: () => this.getTable() }, ops);
+  }
+
+  /** One `ipvsadm -R`; on failure, which op failed first and which took effect (read back from the table). */
+  private async write(ops: Op[], fault?: number): Promise<BatchFailure | undefined> {
+    if (!ops.length) return undefined;
+    ops.forEach(checkExpressible);
+    const rules = ops.map((op, i) => (i === fault ? FAULT_RULE : opToRule(op)));
     const r = await (await import('execa')).execa(BIN, ['-R'], { input: rules.join('\n') + '\n', reject: false, env: { LC_ALL: 'C' } }).catch((e: any) => {
       if (e?.code === 'ENOENT') throw new UnavailableError('ipvsadm is not installed', { code: 'ENOIPVSADM', hint: 'apt-get install ipvsadm, or use --driver netlink' });
       throw e;
     });
-    if (r.exitCode === 0) return;
-    // ipvsadm -R stops at the first failing line without naming it: find it by re-reading the table.
-    const failed = await this.firstUnapplied(ops).catch(() => undefined);
-    const op = failed !== undefined ? ops[failed] : undefined;
-    throw ipvsadmError(`${r.stderr}\n${r.stdout}`, op ? (op.origin ?? `ipvsadm ${opToRule(op)}`) : undefined);
-  }
-
-  private async firstUnapplied(ops: Op[]): Promise<number | undefined> {
-    const t = await this.getTable();
-    const rules = new Set((await run(['-Sn'])).split('\n'));
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i];
-      const line = opToRule(op);
-      const present = op.kind === 'addService' || op.kind === 'editService' ? rules.has(printService(op.service!))
-        : op.kind === 'addDest' || op.kind === 'editDest' ? rules.has(printDestination(op.service!, op.dest!))
-        : op.kind === 'delService' ? !t.services.some((s) => serviceSelector(s) === serviceSelector(op.service!))
-        : op.kind === 'delDest' ? !t.services.some((s) => serviceSelector(s) === serviceSelector(op.service!) && s.destinations.some((d) => destinationKey(d) === destinationKey(op.dest!)))
-        : true;
-      if (!present) return i;
-      void line;
-    }
-    return undefined;
+    // `ipvsadm -R` goes on after a failing line, and its exit status is only the last line's: an
+    // error message on stderr is the sign. It names no line: read the table back to tell which
+    // ops took effect.
+    if (r.exitCode === 0 && !r.stderr.trim()) return undefined;
+    const after = await this.getTable();
+    const applied = ops.flatMap((op, i) => (i !== fault && visible(after, op) ? [i] : []));
+    const index = ops.findIndex((_, i) => !applied.includes(i));
+    if (index < 0 && r.exitCode === 0) return undefined; // stderr held only a warning
+    const op = ops[index < 0 ? 0 : index];
+    const error = index === fault ? injectedFaultError(fault, op.origin ?? `ipvsadm ${opToRule(op)}`) : ipvsadmError(`${r.stderr}\n${r.stdout}`, op.origin ?? `ipvsadm ${opToRule(op)}`);
+    return { index: index < 0 ? 0 : index, error, applied };
   }
 
   async getInfo(): Promise<IpvsInfo> {

@@ -16,6 +16,8 @@ export interface Change {
   dest?: Destination;
   /** Why: the differing fields ("weight 1 -> 3"), or "not in the kernel" / "not in the file". */
   reasons: string[];
+  /** For '~': the service or destination as it is now (what a failed batch is rolled back to). */
+  before?: VirtualService | Destination;
 }
 
 export interface PlanOptions {
@@ -35,7 +37,7 @@ export function plan(actual: IpvsTable, desired: IpvsTable, opts: PlanOptions = 
       continue;
     }
     const sd = serviceDiff(a, w);
-    if (sd.length) changes.push({ action: '~', kind: 'service', service: w, reasons: sd });
+    if (sd.length) changes.push({ action: '~', kind: 'service', service: w, reasons: sd, before: a });
     const ad = new Map(a.destinations.map((d) => [destinationKey(d), d]));
     const wd = new Map(w.destinations.map((d) => [destinationKey(d), d]));
     for (const [dk, d] of wd) {
@@ -43,7 +45,7 @@ export function plan(actual: IpvsTable, desired: IpvsTable, opts: PlanOptions = 
       if (!cur) changes.push({ action: '+', kind: 'destination', service: w, dest: d, reasons: ['new real server'] });
       else {
         const dd = destinationDiff(cur, d);
-        if (dd.length) changes.push({ action: '~', kind: 'destination', service: w, dest: d, reasons: dd });
+        if (dd.length) changes.push({ action: '~', kind: 'destination', service: w, dest: d, reasons: dd, before: cur });
       }
     }
     if (!opts.merge) {
@@ -82,7 +84,9 @@ export function toOps(changes: Change[]): Op[] {
     const kind = c.kind === 'service'
       ? ({ '+': 'addService', '~': 'editService', '-': 'delService' } as const)[c.action]
       : ({ '+': 'addDest', '~': 'editDest', '-': 'delDest' } as const)[c.action];
-    return { kind, service: c.service, dest: c.dest };
+    // What each op replaces rides along, so a failed batch is undone without another read.
+    const previous = c.action === '~' ? c.before : c.action === '-' ? (c.kind === 'service' ? c.service : c.dest) : undefined;
+    return previous ? { kind, service: c.service, dest: c.dest, previous } : { kind, service: c.service, dest: c.dest };
   });
 }
 

@@ -62,7 +62,7 @@ test('lost ACKs (receive buffer overrun) are an error, not a hang', async () => 
   await assert.rejects(d.apply(toOps(plan({ services: [] }, parseRules(bigRules(100, 10))))), /receive buffer overflowed/);
 });
 
-test('a failing op is named by its origin, keeps the errno, and stops later windows', async () => {
+test('a failing op is named by its origin, keeps the errno, stops later windows, and is rolled back', async () => {
   const k = new FakeKernel({ rcvbufBytes: 64 * ACK_TRUESIZE });
   const d = driver(k);
   const desired = parseRules(bigRules(20, 10));
@@ -73,9 +73,10 @@ test('a failing op is named by its origin, keeps the errno, and stops later wind
   assert.equal(err.errno, 22);
   assert.equal(err.where, 'rules.txt:26');
   assert.match(err.oneLine(), /refused real server .* \(invalid argument\).*route to it/);
-  assert.equal(k.sent.length, 1, 'no window after the failing one');
-  // The kernel carried on with the rest of that window: the error says so.
-  assert.match(err.oneLine(), /6 later change\(s\) of this batch were applied; rerun to converge/);
+  assert.equal(k.sent.length, 2, 'no window after the failing one; then one datagram undoing it');
+  // The kernel carried on with the rest of that window (31 applied): all of it is undone.
+  assert.match(err.oneLine(), /^rules\.txt:26: change 26 of 220 failed: .*; rolled back 31 change\(s\): table as before/);
+  assert.equal((await d.getTable()).services.length, 0, 'table as before');
 });
 
 test('without an origin, the error names the equivalent ipvsadm command', async () => {
@@ -94,7 +95,8 @@ test('without an origin, the error names the equivalent ipvsadm command', async 
 test('ESRCH on a service is "virtual service ... does not exist" (exit 4), errno kept', async () => {
   const d = driver(new FakeKernel());
   const s = parseRules('-A -t 10.0.0.1:80 -s rr').services[0];
-  const err = await d.apply([{ kind: 'editService', service: s }]).catch((e) => e);
+  // With `previous` given, no pre-check: the kernel's own ESRCH is what is mapped.
+  const err = await d.apply([{ kind: 'editService', service: s, previous: s }]).catch((e) => e);
   assert.ok(err instanceof NotFoundError);
   assert.equal(err.exitCode, ExitCode.NotFound);
   assert.equal((err as any).errno, 3);
@@ -245,5 +247,6 @@ test('ACK mode "errors": one ACK per window (the barrier), failures still matche
   k.failAt.set(k.writes + 4, 22);
   const err = await d.apply(ops).catch((e) => e);
   assert.ok(err instanceof RejectedError && err.errno === 22 && err.where === 'x:5', String(err));
-  assert.match(err.oneLine(), /7 later change\(s\) of this batch were applied/);
+  assert.match(err.oneLine(), /change 5 of 12 failed: .*; rolled back 11 change\(s\): table as before/);
+  assert.equal(printRules(await d.getTable()), printRules(desired), 'table as before');
 });

@@ -59,6 +59,10 @@ export interface BatchFailure {
   appliedAfter: number;
   /** Later messages of that window that failed too. */
   failedAfter: number;
+  /** Every failing index of that window (msgs); with `sent`, says exactly which messages took effect. */
+  failed: number[];
+  /** Messages handed to the kernel (the end of the failing window): those from `sent` on were never sent. */
+  sent: number;
 }
 
 /**
@@ -234,7 +238,11 @@ export class NlConnection {
       const bad = errnos.findIndex((e) => e !== 0);
       if (bad >= 0) {
         const rest = errnos.slice(bad + 1);
-        return { index: start + bad, errno: errnos[bad], appliedAfter: rest.filter((e) => e === 0).length, failedAfter: rest.filter((e) => e !== 0).length };
+        const failed = errnos.flatMap((e, i) => (e !== 0 ? [start + i] : []));
+        return {
+          index: start + bad, errno: errnos[bad], appliedAfter: rest.filter((e) => e === 0).length, failedAfter: rest.filter((e) => e !== 0).length,
+          failed, sent: start + slice.length,
+        };
       }
     }
     return undefined;

@@ -2,7 +2,7 @@
  * The netlink IpvsDriver: the kernel's generic netlink "IPVS" family, with pipelined writes.
  */
 import { RejectedError, UnavailableError } from '../../cli/errors.js';
-import type { IpvsDriver, IpvsInfo, Op, ReadOptions, SyncDaemon, Timeouts } from '../driver.js';
+import { applyAllOrNothing, injectedFaultError, type BatchFailure, type IpvsDriver, type IpvsInfo, type Op, type ReadOptions, type SyncDaemon, type Timeouts } from '../driver.js';
 import type { Destination, IpvsTable, VirtualService } from '../model.js';
 import { CTRL_CMD_GETFAMILY, decodeAttrs, encodeAttrs, GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, type AttrValues } from './attrs.js';
 import { KernelErrno, NlConnection, type AckMode, type BatchMessage, type Transport } from './conn.js';
@@ -11,7 +11,10 @@ import {
   daemonAttrs, decodeDaemon, decodeDest, decodeService, decodeTimeouts, formatVersion, opRequest, serviceIdAttrs,
   timeoutAttrs, type ServiceId,
 } from './ipvs.js';
-import { daemonError, Errno, errnoName, opError, permissionError } from './errors.js';
+import { daemonError, Errno, errnoName, opError, opWhere, permissionError } from './errors.js';
+
+/** The injected fault (LBCTL_FAULT_IPVS, test only) deletes this service, which nobody has: ESRCH. */
+const FAULT_SERVICE: ServiceId = { protocol: 'fwmark', family: 'inet', fwmark: 0xfffffffe };
 
 export interface NetlinkDriverOptions {
   /** Try `modprobe ip_vs` once when the family is missing, as ipvsadm does. Default true. */
@@ -124,13 +127,24 @@ export class NetlinkDriver implements IpvsDriver {
     return this.msg(r.cmd, r.attrs);
   }
 
+  /** All or nothing (driver.ts): a failure midway is rolled back with compensating changes. */
   async apply(ops: Op[], onProgress?: (done: number, total: number) => void): Promise<void> {
-    if (!ops.length) return;
-    const msgs = ops.map((op) => this.opMessage(op));
+    await applyAllOrNothing({ write: (o, fault) => this.write(o, fault, onProgress), readTable: () => this.getTable() }, ops);
+  }
+
+  /** One pipelined batch; on a kernel error, which op failed first and exactly which took effect. */
+  private async write(ops: Op[], fault?: number, onProgress?: (done: number, total: number) => void): Promise<BatchFailure | undefined> {
+    if (!ops.length) return undefined;
+    const msgs = ops.map((op, i) => (i === fault ? this.msg(IpvsCmd.DEL_SERVICE, { service: serviceIdAttrs(FAULT_SERVICE) }) : this.opMessage(op)));
     this.writes += msgs.length;
     const acks = this.opts.acks ?? (process.env.LBCTL_NETLINK_ACKS === 'errors' ? 'errors' : 'each');
     const fail = await this.conn.batch(msgs, onProgress ? (n) => onProgress(n, msgs.length) : undefined, { acks });
-    if (fail) throw opError(ops[fail.index], fail.errno, { applied: fail.appliedAfter, failed: fail.failedAfter });
+    if (!fail) return undefined;
+    const failed = new Set(fail.failed);
+    const applied: number[] = [];
+    for (let i = 0; i < fail.sent; i++) if (!failed.has(i)) applied.push(i);
+    const error = fail.index === fault ? injectedFaultError(fault, opWhere(ops[fault])) : opError(ops[fail.index], fail.errno);
+    return { index: fail.index, error, applied };
   }
 
   async getInfo(): Promise<IpvsInfo> {

@@ -2,19 +2,28 @@
  * Kernel errno -> lbctl error, with the op that caused it. The errno stays on the error as a
  * number (err.errno), whichever class (and so exit code) it maps to.
  */
+import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import { LbctlError, NotFoundError, PermissionError, RejectedError, UnavailableError, type ErrorOptions } from '../../cli/errors.js';
 import { destinationKey, serviceLabel } from '../model.js';
 import { opToRule } from '../ipvsadm.js';
 import type { Op, SyncDaemon } from '../driver.js';
 
+const E = constants.errno;
+/** The errnos lbctl handles by name (values from the platform, never typed in by hand). */
 export const Errno = {
-  EPERM: 1, ENOENT: 2, ESRCH: 3, ENOMEM: 12, EACCES: 13, EBUSY: 16, EEXIST: 17, ENODEV: 19, EINVAL: 22,
-  ERANGE: 34, EOPNOTSUPP: 95, EAFNOSUPPORT: 97,
+  EPERM: E.EPERM, ENOENT: E.ENOENT, ESRCH: E.ESRCH, ENOMEM: E.ENOMEM, EACCES: E.EACCES, EBUSY: E.EBUSY, EEXIST: E.EEXIST,
+  ENODEV: E.ENODEV, EINVAL: E.EINVAL, ERANGE: E.ERANGE, EOPNOTSUPP: E.EOPNOTSUPP, EAFNOSUPPORT: E.EAFNOSUPPORT,
 } as const;
 
-const NAMES = new Map<number, string>(Object.entries(Errno).map(([k, v]) => [v, k]));
+/** 17 -> "EEXIST"; a number the platform does not name -> "errno 1234". */
 export function errnoName(errno: number): string {
-  return NAMES.get(errno) ?? `errno ${errno}`;
+  try {
+    const name = getSystemErrorName(-Math.abs(errno));
+    return /^E[A-Z0-9]+$/.test(name) ? name : `errno ${errno}`;
+  } catch {
+    return `errno ${errno}`;
+  }
 }
 
 type WithErrno = ErrorOptions & { errno: number };
@@ -41,18 +50,8 @@ export function permissionError(errno: number, where?: string): LbctlError {
   return new KernelPermissionError('not permitted to talk to the kernel\'s IPVS', { code: 'EPERM', errno, where, hint: 'run as root (needs CAP_NET_ADMIN)' });
 }
 
-/** The error for a write op the kernel refused. */
-export function opError(op: Op, errno: number, after?: { applied: number; failed: number }): LbctlError {
-  const e = opErrorOnly(op, errno);
-  if (!after || (!after.applied && !after.failed)) return e;
-  // Pipelined: the kernel went on with the rest of the window. Say so, so nobody assumes a rollback.
-  const more = `${after.applied} later change(s) of this batch were applied${after.failed ? `, ${after.failed} more failed` : ''}; rerun to converge`;
-  // Every class opErrorOnly returns takes (message, options).
-  const Ctor = e.constructor as new (m: string, o: ErrorOptions & { errno: number }) => LbctlError;
-  return new Ctor(e.message, { code: e.code, where: e.where, errno, hint: e.hint ? `${e.hint}; ${more}` : more });
-}
-
-function opErrorOnly(op: Op, errno: number): LbctlError {
+/** The error for a write op the kernel refused (a failed batch is rolled back by driver.ts, which says so). */
+export function opError(op: Op, errno: number): LbctlError {
   const where = opWhere(op);
   const svc = op.service ? serviceLabel(op.service) : 'IPVS';
   const dest = op.dest ? `real server ${destinationKey(op.dest)} in ${svc}` : undefined;

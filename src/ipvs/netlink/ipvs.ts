@@ -2,12 +2,11 @@
  * lbctl's model <-> IPVS attribute values (the table in attrs.ts does the bytes). Everything
  * here is pure, so encoding and decoding are unit-tested without a kernel.
  */
-import net from 'node:net';
 import {
   AF_INET, AF_INET6, ConnFwd, IP_VS_CONN_F_FWD_MASK, PROTOCOLS, SvcFlag, TunFlag, TunTypeNum,
   type ForwardMethod, type Scheduler, type TunCsum, type TunType,
 } from '../constants.js';
-import { canonicalIp, type Family } from '../../net/address.js';
+import { bytesToIp, ipToBytes, type Family } from '../../net/address.js';
 import { defaultNetmask, type Destination, type ServiceStats, type VirtualService } from '../model.js';
 import type { Op, SyncDaemon, Timeouts } from '../driver.js';
 import { IpvsCmd, type AttrValues, type IpvsFlags } from './attrs.js';
@@ -24,38 +23,14 @@ export function addrBytes(address: string): Buffer {
   let b = addrCache.get(address);
   if (!b) {
     if (addrCache.size > 50_000) addrCache.clear();
-    b = parseAddr(address);
+    b = ipToBytes(address);
     addrCache.set(address, b);
   }
   return b;
 }
 
-function parseAddr(address: string): Buffer {
-  const b = Buffer.alloc(16);
-  if (net.isIPv4(address)) {
-    address.split('.').forEach((o, i) => b.writeUInt8(Number(o), i));
-    return b;
-  }
-  // Expand "::" and any embedded IPv4 tail into 8 groups.
-  let text = address;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const o = v4[1].split('.').map(Number);
-    text = text.slice(0, -v4[1].length) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t];
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
-  return b;
-}
-
 export function formatAddr(b: Buffer, family: Family): string {
-  if (family === 'inet') return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-  return canonicalIp(groups.join(':'))!;
+  return bytesToIp(b, family);
 }
 
 /** The identifying attributes of a service (enough for DEL/GET and as the parent of a dest). */
