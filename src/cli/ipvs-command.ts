@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { readdirSync, statSync } from 'node:fs';
 import { Flags } from '@oclif/core';
+import { commandSignal } from '../util/signal.js';
 import { LbctlCommand } from './base.js';
 import { AbortedError, PermissionError } from './errors.js';
 import type { IpvsDriver } from '../ipvs/driver.js';
@@ -62,17 +62,11 @@ export async function withIpvsLock<T>(lockTimeout: string | undefined, fn: () =>
 }
 
 /**
- * The cancel signal of IPVS commands run inside a longer-lived process (the interactive shell):
- * `runWithAbortSignal(controller.signal, () => runLbctl(argv))` makes Ctrl-C there stop a drain.
+ * The cancel signal of IPVS commands run inside a longer-lived process (the interactive shell
+ * runs each command under `runWithSignal` from src/util/signal.ts): Ctrl-C there stops a drain.
  * A command run on its own gets SIGINT/SIGTERM wired to its signal instead.
  */
-// One store per process, even when two copies of this module are loaded (in-process runs may
-// load the command classes from dist/ while their caller uses another build).
-const STORE = Symbol.for('lbctl.ipvs.abortSignal');
-const ambientSignal: AsyncLocalStorage<AbortSignal> = ((globalThis as Record<symbol, unknown>)[STORE] ??= new AsyncLocalStorage<AbortSignal>()) as AsyncLocalStorage<AbortSignal>;
-export function runWithAbortSignal<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-  return ambientSignal.run(signal, fn);
-}
+export { runWithSignal as runWithAbortSignal } from '../util/signal.js';
 
 /**
  * Once the command is cancelled, no further IPVS read or write starts: a wait that does not
@@ -114,7 +108,7 @@ export abstract class IpvsCommand extends LbctlCommand {
 
   async init(): Promise<void> {
     this.argv = ipvsadmArgv(this.argv);
-    const outer = ambientSignal.getStore();
+    const outer = commandSignal();
     if (outer) {
       if (outer.aborted) this.controller.abort();
       else outer.addEventListener('abort', () => this.controller.abort(), { once: true });
