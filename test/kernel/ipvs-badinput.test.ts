@@ -258,7 +258,7 @@ test('the largest accepted values are accepted by both drivers alike, and read b
   const edge = [
     '-A -t 10.77.0.9:65535 -s sh -p 2678400 -M 0.0.0.0 -b sh-fallback,sh-port',
     '-a -t 10.77.0.9:65535 -r 10.77.1.5:65535 -m -w 65535',
-    '-A -f 4294967295 -6 -s mh -p 1 -M 128 -b mh-port',
+    '-A -f 4294967295 -6 -s mh -p 1 -b mh-port',
     '-A -t [2001:db8:77::9]:80 -s rr -p 60 -M 1',
     '-A -u 10.77.0.9:0 -s rr -p 60 -o',
     // Same port as the service: ipvsadm cannot give a TUN real server another port (exit 7 by design).
