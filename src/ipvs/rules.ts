@@ -29,8 +29,12 @@ const LONG: Record<string, string> = {
   '--real-server': '-r', '--gatewaying': '-g', '--ipip': '-i', '--masquerading': '-m', '--weight': '-w', '--u-threshold': '-x', '--l-threshold': '-y',
 };
 
-export function parseSelector(protocol: ServiceProtocol, value: string, ipv6: boolean, where?: string): ServiceSelector {
+export function parseSelector(protocol: ServiceProtocol, value: string, ipv6: boolean, where?: string, trusted = false): ServiceSelector {
   if (protocol === 'fwmark') {
+    // ipvsadm -Sn prints marks above 2^31-1 as negative numbers (a signed printf): read them back as the u32 they are.
+    if (trusted && /^-\d{1,10}$/.test(value) && Number(value) < 0 && Number(value) >= -0x80000000) {
+      return { protocol, family: ipv6 ? 'inet6' : 'inet', fwmark: Number(value) + 0x100000000 };
+    }
     if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > LIMITS.fwmark) {
       throw new LbctlError(`firewall mark "${value}" is not valid`, 2, { code: 'EBADMARK', where, hint: 'use an integer 1-4294967295' });
     }
@@ -107,7 +111,7 @@ function parseLine(tokens: string[], where: string, trusted: boolean): ParsedLin
     else throw new InputError(`unknown option "${tokens[i]}"`, { code: 'EBADRULE', where, hint: 'see ipvsadm(8) for the rules syntax' });
   }
   if (!protocol || selValue === undefined) throw new InputError('no virtual service given', { code: 'EBADRULE', where, hint: 'add -t ADDR:PORT, -u ADDR:PORT, --sctp-service ADDR:PORT or -f MARK' });
-  const sel = parseSelector(protocol, selValue, ipv6, where);
+  const sel = parseSelector(protocol, selValue, ipv6, where, trusted);
   if (op === '-A') {
     if (real || forwards.length || weight !== undefined) throw new InputError('real-server options on a service line', { code: 'EBADRULE', where, hint: 'put -r/-g/-i/-m/-w on an -a line' });
     const svc: VirtualService = {

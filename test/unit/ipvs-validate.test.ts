@@ -177,3 +177,9 @@ test('the ipvsadm driver reads what the kernel holds even when lbctl would not w
   assert.throws(() => parseRules(text, 'r'), /netmask/);
   assert.equal(parseRules(text, 'ipvsadm -Sn', { trusted: true }).services[0].netmask, '255.0.255.0');
 });
+
+test('ipvsadm -Sn prints a fwmark above 2^31-1 as negative: the trusted reader takes it back as u32', () => {
+  assert.equal(parseRules('-A -f -1 -6 -s mh -p 1 -b mh-port\n', 'ipvsadm -Sn', { trusted: true }).services[0].fwmark, 4294967295);
+  assert.equal(parseRules('-A -f -2147483648 -s rr\n', 'ipvsadm -Sn', { trusted: true }).services[0].fwmark, 2147483648);
+  assert.throws(() => parseRules('-A -f -1 -s rr\n', 'r'), /firewall mark "-1"/);
+});
