@@ -4,9 +4,7 @@ import type { IpvsDriver } from '../ipvs/driver.js';
 import type { IpvsTable } from '../ipvs/model.js';
 import { keepDriverOpen, openDriver, releaseSharedDrivers, type DriverName } from '../ipvs/select.js';
 import { formatAddress, resolveSocket, type RuntimeAddress, type RuntimeSession } from '../haproxy/runtime.js';
-import { openRuntimeSession } from '../haproxy/runtime-ops.js';
-import * as runtime from '../haproxy/runtime.js';
-import * as ops from '../haproxy/runtime-ops.js';
+import { keepSessionOpen, openRuntimeSession } from '../haproxy/runtime-ops.js';
 import { parseServersState, parseShowBackend, type ServerState } from '../haproxy/stat.js';
 import { LbctlError } from '../cli/errors.js';
 import { treeOf, type CommandNode } from './resolve.js';
@@ -82,9 +80,9 @@ export class ShellContext {
     if (this.session && (this.session as { closed?: boolean }).closed === true) this.session = undefined;
     if (this.session) return this.session;
     this.session = (await openRuntimeSession({ socket: this.opts.socket })).session;
-    // A runtime client that can take a shared session gets this one (forward-compatible hook).
-    const keep = (runtime as Record<string, unknown>).keepSessionOpen ?? (ops as Record<string, unknown>).keepSessionOpen;
-    if (typeof keep === 'function') { keep(this.session); this.sharesSession = true; }
+    // The runtime commands run in this process share this one session.
+    keepSessionOpen(this.session);
+    this.sharesSession = true;
     return this.session;
   }
 
@@ -132,8 +130,7 @@ export class ShellContext {
 
   async close(): Promise<void> {
     for (const d of releaseSharedDrivers()) await d.close().catch(() => {});
-    const keep = (runtime as Record<string, unknown>).keepSessionOpen ?? (ops as Record<string, unknown>).keepSessionOpen;
-    if (typeof keep === 'function' && this.sharesSession) keep(undefined);
+    if (this.sharesSession) keepSessionOpen(undefined);
     await this.session?.close().catch(() => {});
     this.session = undefined;
   }
