@@ -10,7 +10,8 @@ export type SaveResult = { format: string; services: number; content?: string; f
 export default class Save extends IpvsCommand {
   static summary = 'Save the IPVS table (ipvsadm-save -n syntax by default) to FILE or stdout';
   static examples = ['<%= config.bin %> save > /etc/sysconfig/ipvsadm', '<%= config.bin %> save rules.yaml --format yaml'];
-  static args = { file: Args.string({ description: 'file to write (atomically, previous content kept as FILE.lbctl-bak); stdout if omitted' }) };
+  // ignoreStdin: oclif would otherwise take piped stdin text as the FILE to write.
+  static args = { file: Args.string({ description: 'file to write (atomically, previous content kept as FILE.lbctl-bak); stdout if omitted', ignoreStdin: true }) };
   static flags = { format: Flags.string({ description: 'rules | yaml | json', options: ['rules', 'yaml', 'json'], default: 'rules' }), driver: driverFlag };
 
   async run(): Promise<SaveResult> {

@@ -278,23 +278,3 @@ test('the largest accepted values are accepted by both drivers alike, and read b
   }
   await execa('ipvsadm', ['-C']);
 });
-
-test('restore with no input, from a real process and from a shell script line, changes nothing (both drivers)', async () => {
-  for (const driver of DRIVERS) {
-    const snapshot = await reset();
-    const t0 = Date.now();
-    const devnull = await execa('node', ['bin/run.js', 'restore', '--driver', driver], { reject: false, inputFile: '/dev/null', timeout: 120_000 });
-    assert.equal(devnull.exitCode, 3, `[${driver}] restore </dev/null: ${devnull.stderr}`);
-    assert.match(devnull.stderr, /no input.*--allow-empty/);
-    assert.equal(devnull.stderr.trim().split('\n').length, 1);
-    assert.equal(await oracle(), snapshot, `[${driver}] restore </dev/null changed the table`);
-    const shell = await execa('node', ['bin/run.js', 'shell', '--driver', driver], { input: 'restore\nlist\n', reject: false, timeout: 120_000 });
-    process.stderr.write(`# [${driver}] two node processes in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    assert.equal(shell.exitCode, 2, `[${driver}] a bare restore line in a shell script: ${shell.stderr}`);
-    assert.match(shell.stderr, /stdin is already in use/);
-    assert.equal(await oracle(), snapshot, `[${driver}] shell restore changed the table`);
-    const allowed = await runLbctl(['restore', '--allow-empty', '--driver', driver], { stdin: '' });
-    assert.equal(allowed.exitCode, 0, allowed.stderr);
-    assert.equal((await execa('ipvsadm', ['-Sn'])).stdout.trim(), '', `[${driver}] --allow-empty empties the table`);
-  }
-});
