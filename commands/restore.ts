@@ -32,7 +32,7 @@ export default class Restore extends IpvsCommand {
     const drainTimeoutMs = parseDuration(flags.timeout, '--timeout');
     const desired = await loadDesired(args.file, flags.format as RulesFormat | undefined, { allowEmpty: flags['allow-empty'] });
     const r = await restore(await this.ipvs(flags), desired, {
-      dryRun: flags['dry-run'], merge: flags.merge, drain: flags.drain, drainTimeoutMs, allowEmpty: flags['allow-empty'], progress: progressAllowed(this.jsonEnabled()),
+      dryRun: flags['dry-run'], merge: flags.merge, drain: flags.drain, drainTimeoutMs, allowEmpty: flags['allow-empty'], signal: this.signal, progress: progressAllowed(this.jsonEnabled()),
     });
     if (flags['dry-run']) this.human(renderPlan(r.changes));
     else this.human(r.changes.length ? `${renderPlan(r.changes).replace(/^Plan:/m, 'Applied:')}` : 'No changes.');

@@ -163,19 +163,28 @@ export function tooDeepAt(text: string, limit: number): number {
 /** Aliases must name an anchor above them, and not one of their own ancestors (that would make the data circular). */
 function checkNodes(doc: Document, file: string, lines: LineCounter): SpecFinding | undefined {
   // Iterative: the depth was bounded before parsing, but this must not be the recursion that breaks.
+  // One walk in document order keeps the anchors seen so far: yaml's Alias.resolve() searches the
+  // whole document for each alias, which is quadratic in a file of many aliases.
   const onPath = new Set<unknown>();
+  const anchors = new Map<string, unknown>();
   const stack: Array<{ node: unknown; exit?: boolean }> = [{ node: doc.contents }];
   while (stack.length) {
     const { node, exit } = stack.pop()!;
     if (exit) { onPath.delete(node); continue; }
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      const target = anchors.get(node.source);
       if (!target) return textFinding(file, lines, '', node.range?.[0] ?? 0, `alias *${node.source} has no anchor before it`, `define &${node.source} on a node above this one`);
       if (onPath.has(target)) return textFinding(file, lines, '', node.range?.[0] ?? 0, `alias *${node.source} refers to a node that contains it`, 'an alias may only repeat a node defined before and outside it');
-    } else if (isCollection(node)) {
+      continue;
+    }
+    const anchor = (node as { anchor?: string } | null)?.anchor;
+    if (anchor) anchors.set(anchor, node);
+    if (isCollection(node)) {
       onPath.add(node);
       stack.push({ node, exit: true });
-      for (const item of node.items) {
+      // Pushed in reverse so that they are visited in document order.
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const item = node.items[i];
         if (isPair(item)) stack.push({ node: item.value }, { node: item.key });
         else stack.push({ node: item });
       }

@@ -1,9 +1,10 @@
 /** restore: make the kernel table equal to a file by applying only the difference (never a flush). */
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { InputError, LbctlError, NotFoundError, PermissionError, TimeoutError, UsageError } from '../cli/errors.js';
+import { AbortedError, InputError, LbctlError, NotFoundError, PermissionError, TimeoutError, UsageError } from '../cli/errors.js';
 import { Progress } from '../cli/output.js';
 import type { IpvsDriver, Op } from './driver.js';
+import { pause } from './drain.js';
 import { loadTable, type RulesFormat } from './formats.js';
 import { destinationKey, serviceKey, serviceLabel, type Destination, type IpvsTable, type VirtualService } from './model.js';
 import { plan, planJson, toOps, type Change } from './plan.js';
@@ -120,6 +121,8 @@ export interface RestoreOptions {
   dryRun?: boolean; merge?: boolean; drain?: boolean; drainTimeoutMs?: number; progress?: boolean; format?: RulesFormat;
   /** Allow a result with none of the kernel's current services (an empty input, or one sharing no service with the kernel). */
   allowEmpty?: boolean;
+  /** Cancels a --drain wait: the leaving real servers stay at weight 0 and nothing is deleted. */
+  signal?: AbortSignal;
 }
 
 export interface RestoreResult {
@@ -184,7 +187,8 @@ async function drainLeaving(driver: IpvsDriver, changes: Change[], o: RestoreOpt
       throw new TimeoutError(`${leaving.length} leaving real server(s) still have ${active} active connection(s)`, { code: 'ETIMEDOUT', hint: 'their weight is left at 0 and nothing else was changed; rerun with a longer --timeout' });
     }
     progress.update(`draining ${leaving.length} real server(s): ${active} active connection(s)`);
-    await new Promise((r) => setTimeout(r, 500));
+    await pause(500, o.signal);
+    if (o.signal?.aborted) throw new AbortedError('restore --drain interrupted: the leaving real servers are left at weight 0, nothing was deleted', { code: 'EABORTED', hint: 'rerun the restore to finish' });
   }
 }
 
