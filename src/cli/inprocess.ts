@@ -76,7 +76,9 @@ export async function runLbctl(argv: string[], opts: { stdin?: string } = {}): P
     else {
       // tsc output (tests): oclif would take each command's path from the root's
       // oclif.manifest.json, which describes the bundle; load the class compiled next to this file.
-      const file = path.join(here, '..', '..', 'commands', ...id.split(':')) + '.js';
+      const base = path.join(here, '..', '..', 'commands', ...id.split(':'));
+      // A topic that is itself a command lives in its folder's index.js (commands/watch/index.ts).
+      const file = existsSync(`${base}.js`) ? `${base}.js` : path.join(base, 'index.js');
       const mod = await import(pathToFileURL(file).href);
       await mod.default.run(args, config);
     }
