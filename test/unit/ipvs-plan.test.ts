@@ -72,3 +72,37 @@ test('property: apply(plan(a, d)) == d, then plan is empty', () => {
     assert.equal(plan(after, d).length, 0);
   }), { numRuns: 300 });
 });
+
+// Written after a mutation-testing run (StrykerJS) showed these parts of plan/toOps untested:
+// the reasons of + and - changes, the op kinds of each action, what each op says it replaces
+// (the rollback of a failed batch depends on it), the order of ties, and the JSON view's fields.
+test('every change says why; toOps gives each action its op and what it replaces', () => {
+  const actual = parseRules(ACTUAL);
+  const cs = plan(actual, parseRules(DESIRED + '-a -t 10.0.0.4:443 -r 10.0.1.9:443 -g\n-a -t 10.0.0.4:443 -r 10.0.1.8:443 -g\n'));
+  const why = cs.map((c) => `${c.action}${c.kind}:${c.reasons.join(',')}`);
+  assert.deepEqual(why, [
+    '~service:scheduler rr -> wrr',
+    '-destination:not in the desired state',
+    '~destination:weight 1 -> 3',
+    '+destination:new real server',
+    '-service:not in the desired state',
+    '+service:new service',
+    // ties keep the file's order: .9 was written before .8
+    '+destination:new real server',
+    '+destination:new real server',
+  ]);
+  assert.deepEqual(cs.slice(-2).map((c) => c.dest!.address), ['10.0.1.9', '10.0.1.8']);
+  const ops = toOps(cs);
+  assert.deepEqual(ops.map((o) => o.kind), ['addService', 'editService', 'delDest', 'editDest', 'addDest', 'addDest', 'addDest', 'delService']);
+  const svc1 = actual.services.find((s) => s.address === '10.0.0.1')!;
+  const byKind = (k: string) => ops.filter((o) => o.kind === k);
+  assert.deepEqual(byKind('editService')[0].previous, svc1);
+  assert.deepEqual(byKind('editDest')[0].previous, svc1.destinations.find((d) => d.address === '10.0.1.5'));
+  assert.deepEqual(byKind('delDest')[0].previous, svc1.destinations.find((d) => d.address === '10.0.1.6'));
+  assert.equal((byKind('delService')[0].previous as { address: string }).address, '10.0.0.2');
+  for (const o of [...byKind('addService'), ...byKind('addDest')]) assert.equal('previous' in o, false, `${o.kind} replaces nothing`);
+  const json = planJson(cs).changes;
+  assert.deepEqual(json[1], { action: '-', kind: 'destination', service: 'TCP 10.0.0.1:80', destination: json[1].destination, rule: '-a -t 10.0.0.1:80 -r 10.0.1.6:80 -m -w 1', reasons: ['not in the desired state'] });
+  assert.ok(json[1].destination && json[1].destination.includes('10.0.1.6'));
+  assert.equal(json[4].rule, '-A -t 10.0.0.2:80 -s wlc');
+});
