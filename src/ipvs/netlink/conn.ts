@@ -8,6 +8,7 @@
  * it has no way to pipeline. lbctl uses only the package's RawNetlinkSocket (the native
  * socket) and does the framing here.
  */
+import { RejectedError, TimeoutError } from '../../cli/errors.js';
 import {
   encodeGenl, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
   parseErrno, parseMessages, type NlMsg,
@@ -105,7 +106,10 @@ export class NlConnection {
 
   private receive(datagram: Buffer): void {
     let msgs: NlMsg[];
-    try { msgs = parseMessages(datagram); } catch (e) { this.failAll(e as Error); return; }
+    try { msgs = parseMessages(datagram); } catch (e) {
+      this.failAll(new RejectedError(`the kernel sent a malformed netlink message (${(e as Error).message})`, { code: 'EBADREPLY', hint: 'rerun; if it persists, try --driver ipvsadm and report it' }));
+      return;
+    }
     for (const m of msgs) {
       const p = this.pending.get(m.seq);
       if (!p) continue; // a late reply to something already given up on
@@ -136,7 +140,7 @@ export class NlConnection {
 
   private failAll(e: Error & { code?: string }): void {
     const err = e.code === 'ENOBUFS'
-      ? new Error('netlink receive buffer overflowed: kernel replies were lost (rerun; if it persists, report it)')
+      ? new RejectedError('netlink receive buffer overflowed: kernel replies were lost', { code: 'ENOBUFS', hint: 'rerun; if it persists, report it' })
       : e;
     this.broken = err;
     for (const seq of [...this.pending.keys()]) this.finish(seq, err);
@@ -155,7 +159,7 @@ export class NlConnection {
   private sweep(): void {
     const now = Date.now();
     for (const [seq, p] of this.pending) {
-      if (p.deadline <= now) this.finish(seq, new Error(`no reply from the kernel to ${p.what} within ${this.timeoutMs / 1000}s`));
+      if (p.deadline <= now) this.finish(seq, new TimeoutError(`no reply from the kernel to ${p.what} within ${this.timeoutMs / 1000}s`, { code: 'ENOREPLY', hint: 'nothing more was sent; rerun, or try --driver ipvsadm' }));
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * The netlink IpvsDriver: the kernel's generic netlink "IPVS" family, with pipelined writes.
  */
-import { RejectedError, UnavailableError } from '../../cli/errors.js';
+import { LbctlError, RejectedError, UnavailableError } from '../../cli/errors.js';
 import { applyAllOrNothing, injectedFaultError, type BatchFailure, type IpvsDriver, type IpvsInfo, type Op, type ReadOptions, type SyncDaemon, type Timeouts } from '../driver.js';
 import type { Destination, IpvsTable, VirtualService } from '../model.js';
 import { CTRL_CMD_GETFAMILY, decodeAttrs, encodeAttrs, GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, type AttrValues } from './attrs.js';
@@ -81,11 +81,12 @@ export class NetlinkDriver implements IpvsDriver {
     } catch (e) {
       throw this.readError(e);
     }
-    return msgs.map((x) => decodeAttrs('cmd', parseGenl(x.payload).attrs, skip));
+    return decoding(() => msgs.map((x) => decodeAttrs('cmd', parseGenl(x.payload).attrs, skip)));
   }
 
   private readError(e: unknown): unknown {
-    if (!(e instanceof KernelErrno)) return e;
+    if (e instanceof LbctlError) return e;
+    if (!(e instanceof KernelErrno)) return malformedReply(e);
     if (e.errno === Errno.EPERM || e.errno === Errno.EACCES) return permissionError(e.errno);
     return new RejectedError(`reading IPVS failed (${errnoName(e.errno)})`, { code: errnoName(e.errno), errno: e.errno });
   }
@@ -93,7 +94,7 @@ export class NetlinkDriver implements IpvsDriver {
   async getTable(opts: ReadOptions = {}): Promise<IpvsTable> {
     const stats = Boolean(opts.stats);
     const svcs = await this.read(this.conn, this.msg(IpvsCmd.GET_SERVICE), true, stats ? undefined : NO_STATS);
-    const services = svcs.map((v) => decodeService(v.service as AttrValues, stats)).filter((s): s is VirtualService => Boolean(s));
+    const services = decoding(() => svcs.map((v) => decodeService(v.service as AttrValues, stats)).filter((s): s is VirtualService => Boolean(s)));
     await this.fillDestinations(services, stats);
     return { services };
   }
@@ -101,7 +102,7 @@ export class NetlinkDriver implements IpvsDriver {
   /** One service's destinations (the drain loop polls just this). */
   async getDestinations(svc: ServiceId, opts: ReadOptions = {}): Promise<Destination[]> {
     const rows = await this.read(this.conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(svc) }), true, opts.stats ? undefined : NO_STATS);
-    return rows.map((v) => decodeDest(v.dest as AttrValues, svc.family, Boolean(opts.stats)));
+    return decoding(() => rows.map((v) => decodeDest(v.dest as AttrValues, svc.family, Boolean(opts.stats))));
   }
 
   /**
@@ -117,7 +118,7 @@ export class NetlinkDriver implements IpvsDriver {
       while (next < services.length) {
         const s = services[next++];
         const rows = await this.read(conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(s) }), true, stats ? undefined : NO_STATS);
-        s.destinations = rows.map((v) => decodeDest(v.dest as AttrValues, s.family, stats));
+        s.destinations = decoding(() => rows.map((v) => decodeDest(v.dest as AttrValues, s.family, stats)));
       }
     }));
   }
@@ -204,4 +205,16 @@ export class NetlinkDriver implements IpvsDriver {
     for (const c of this.dumpConns) c.close();
     this.conn.close();
   }
+}
+
+/** A reply lbctl cannot decode is the kernel's fault or a version mismatch, never an lbctl crash. */
+function malformedReply(e: unknown): LbctlError {
+  const why = (e as Error)?.message ?? String(e);
+  return new RejectedError(`the kernel sent an IPVS reply lbctl cannot decode (${why.replace(/\s+/g, ' ')})`, {
+    code: 'EBADREPLY', hint: 'nothing was changed; try --driver ipvsadm, and report the kernel version',
+  });
+}
+
+function decoding<T>(fn: () => T): T {
+  try { return fn(); } catch (e) { throw e instanceof LbctlError ? e : malformedReply(e); }
 }
