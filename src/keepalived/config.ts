@@ -1,6 +1,6 @@
 /**
  * keepalived.conf model for one node, and its renderer. The model is filled by
- * src/spec/expand.ts (all defaults resolved); rendering is a pure function of it, so the
+ * src/cluster/expand.ts (all defaults resolved); rendering is a pure function of it, so the
  * same model always gives the same bytes.
  */
 import type { VirtualServerSpec } from '../cluster/types.js';
