@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { decodeAttrs, type AttrValues } from '../../src/ipvs/netlink/attrs.js';
 import { NLMSG_DONE, NLMSG_ERROR, parseGenl, parseMessages } from '../../src/ipvs/netlink/message.js';
 import { decodeDaemon, decodeDest, decodeService, decodeTimeouts, formatVersion } from '../../src/ipvs/netlink/ipvs.js';
-import { NlConnection, type Transport } from '../../src/ipvs/netlink/conn.js';
+import { NlConnection } from '../../src/ipvs/netlink/conn.js';
+import { replayTransport } from '../support/netlink-replay.js';
 import { NetlinkDriver } from '../../src/ipvs/netlink/driver.js';
 import { parseRules, printRules } from '../../src/ipvs/rules.js';
 import { destinationKey, serviceLabel, type VirtualService } from '../../src/ipvs/model.js';
@@ -94,31 +95,6 @@ test('info, timeouts and daemons match ipvsadm', () => {
   const dm = /(master|backup) sync daemon \(mcast=(\S+), syncid=(\d+)/.exec(golden.ipvsadmDaemon)!;
   assert.deepEqual(daemons, [{ state: dm[1], mcastIfn: dm[2], syncId: Number(dm[3]) }]);
 });
-
-/** Answers each request with the next captured reply group, with the request's seq patched in. */
-function replayTransport(groups: string[][]): Transport {
-  let recv: (d: Buffer) => void = () => {};
-  let i = 0;
-  return {
-    port: 4242,
-    recvBufferSize: 425984,
-    async send(d) {
-      const [req] = parseMessages(d);
-      const group = groups[i++];
-      setImmediate(() => {
-        for (const hex of group) {
-          const b = Buffer.from(hex, 'hex');
-          for (let off = 0; off + 16 <= b.length; off += (b.readUInt32LE(off) + 3) & ~3) b.writeUInt32LE(req.seq, off + 8);
-          recv(b);
-        }
-      });
-    },
-    onReceive(fn) { recv = fn; },
-    onError() {},
-    setActive() {},
-    close() {},
-  };
-}
 
 test('replayed through the driver, getTable() gives the same table (dumps reassembled, seqs matched)', async () => {
   const r = golden.replies;

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { parseMessages } from '../../src/ipvs/netlink/message.js';
-import { NlConnection, type Transport } from '../../src/ipvs/netlink/conn.js';
+import { NlConnection } from '../../src/ipvs/netlink/conn.js';
+import { replayTransport } from '../support/netlink-replay.js';
 import { NetlinkDriver } from '../../src/ipvs/netlink/driver.js';
 import { LbctlError } from '../../src/cli/errors.js';
 
@@ -22,37 +22,19 @@ const GROUPS = [r.services, ...Object.keys(r).filter((k) => k.startsWith('dests'
 
 type Mutation = { group: number; datagram: number; kind: 'flip' | 'truncate' | 'extend' | 'length'; at: number; value: number };
 
-/** Replays the captured groups (seq patched in), then applies the mutations to the bytes sent. */
-function mutatedTransport(mutations: Mutation[]): Transport {
-  let recv: (d: Buffer) => void = () => {};
-  let i = 0;
-  return {
-    port: 4242,
-    recvBufferSize: 425984,
-    async send(d) {
-      const [req] = parseMessages(d);
-      const g = i++;
-      const group = GROUPS[g] ?? [];
-      setImmediate(() => {
-        group.forEach((hex, n) => {
-          let b = Buffer.from(hex, 'hex');
-          for (let off = 0; off + 16 <= b.length; off += (b.readUInt32LE(off) + 3) & ~3) b.writeUInt32LE(req.seq, off + 8);
-          for (const m of mutations.filter((x) => x.group === g && x.datagram === n)) {
-            const at = m.at % Math.max(1, b.length);
-            if (m.kind === 'flip') b[at] = m.value & 0xff;
-            else if (m.kind === 'truncate') b = b.subarray(0, at);
-            else if (m.kind === 'extend') b = Buffer.concat([b, Buffer.alloc(1 + (m.value % 64), m.value & 0xff)]);
-            else if (b.length >= 4) b.writeUInt32LE(m.value >>> 0, Math.min(at, b.length - 4) & ~3);
-          }
-          recv(b);
-        });
-      });
-    },
-    onReceive(fn) { recv = fn; },
-    onError() {},
-    setActive() {},
-    close() {},
-  };
+/** Replays the captured groups through the shared fake transport, applying the mutations to the bytes sent. */
+function mutatedTransport(mutations: Mutation[]) {
+  return replayTransport(GROUPS, (datagram, g, n) => {
+    let b = datagram;
+    for (const m of mutations.filter((x) => x.group === g && x.datagram === n)) {
+      const at = m.at % Math.max(1, b.length);
+      if (m.kind === 'flip') b[at] = m.value & 0xff;
+      else if (m.kind === 'truncate') b = b.subarray(0, at);
+      else if (m.kind === 'extend') b = Buffer.concat([b, Buffer.alloc(1 + (m.value % 64), m.value & 0xff)]);
+      else if (b.length >= 4) b.writeUInt32LE(m.value >>> 0, Math.min(at, b.length - 4) & ~3);
+    }
+    return b;
+  });
 }
 
 const mutation = fc.record({
