@@ -16,13 +16,16 @@ declare -A NEED=(
   [qemu-system-x86_64]=qemu-system-x86 [busybox]=busybox-static [depmod]=kmod [cpio]=cpio
   [ipvsadm]=ipvsadm [haproxy]=haproxy [keepalived]=keepalived [socat]=socat [ip]=iproute2
   [curl]=curl [arping]=arping [ping]=iputils-ping [killall]=psmisc [pgrep]=procps [tmux]=tmux
-  [iptables]=iptables
+  [iptables]=iptables [nginx]=nginx [corosync]=corosync [pacemakerd]=pacemaker [crm]=crmsh
+  [crm_mon]=pacemaker-cli-utils [fence_ipmilan]=fence-agents [vtysh]=frr [ansible-playbook]=ansible-core
+  [unshare]=util-linux [nsenter]=util-linux
 )
 missing=()
 for bin in "${!NEED[@]}"; do
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ] && [ ! -x "/sbin/$bin" ]; then missing+=("${NEED[$bin]}"); fi
 done
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+dpkg -s resource-agents >/dev/null 2>&1 || missing+=(resource-agents)
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   say "installing Debian packages: ${missing[*]} (apt-get)..."
@@ -32,6 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 # The Debian haproxy/keepalived packages may start services on install; tests run their own.
-for svc in haproxy keepalived; do
+# The same for nginx, corosync/pacemaker and FRR: tests boot their own per namespace.
+for svc in haproxy keepalived nginx pacemaker corosync frr; do
   if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
 done
+# Without systemd (containers), Debian's postinst starts nginx itself: stop that one only.
+if [ -s /run/nginx.pid ] && [ "$(cat /proc/"$(cat /run/nginx.pid)"/comm 2>/dev/null)" = nginx ]; then
+  nginx -s quit >/dev/null 2>&1 || true
+fi
