@@ -93,3 +93,14 @@ test('--drain: leaving real servers go to weight 0 first and are deleted once id
   assert.equal(cancelled.table.services[0].destinations.length, 2, 'nothing deleted');
   assert.equal(cancelled.table.services[0].destinations.find((d) => d.address === '10.0.1.5')?.weight, 0);
 });
+
+test('without --drain a leaving real server is deleted at once, even with active connections: no weight-0 step, no wait', async () => {
+  const m = driverOf('-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.5:80 -m -w 2\n-a -t 10.0.0.1:80 -r 10.0.1.6:80 -m -w 1\n');
+  m.active.set('10.0.1.5', 4);
+  const desired = parseRules('-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.6:80 -m -w 1\n');
+  // A drain that ran anyway would time out here (4 active connections, 1 ms) instead of deleting.
+  const r = await restore(as(m), desired, { drain: false, drainTimeoutMs: 1 });
+  assert.equal(r.changed, true);
+  assert.deepEqual(m.batches.map((b) => b.map((o) => `${o.kind} ${o.dest?.address} ${o.dest?.weight}`)), [['delDest 10.0.1.5 2']]);
+  assert.equal(printRules(m.table), printRules(desired));
+});
