@@ -23,7 +23,7 @@ export default class Restore extends IpvsCommand {
     timeout: Flags.string({ description: 'how long to wait with --drain, e.g. 90s, 2m (a bare number is seconds; exit 8 on timeout)', default: '300' }),
     format: Flags.string({ description: 'input format (default: by extension/content)', options: ['rules', 'yaml', 'json'] }),
     'allow-empty': Flags.boolean({ description: 'accept an empty input, or one that deletes every current service (lbctl clear is the usual way to flush)' }),
-    'exit-code': Flags.boolean({ description: `with --dry-run: exit ${ExitCode.ChangesPending} when there are changes` }),
+    'exit-code': Flags.boolean({ description: `exit ${ExitCode.ChangesPending} when there are changes (to make, with --dry-run, or made)` }),
     driver: driverFlag,
   };
 
@@ -36,11 +36,7 @@ export default class Restore extends IpvsCommand {
     });
     if (flags['dry-run']) this.human(renderPlan(r.changes));
     else this.human(r.changes.length ? `${renderPlan(r.changes).replace(/^Plan:/m, 'Applied:')}` : 'No changes.');
-    const out: RestoreCommandResult = { changed: r.changed, dryRun: r.dryRun, ...r.plan };
-    if (flags['dry-run'] && flags['exit-code'] && r.changes.length) {
-      if (this.jsonEnabled()) this.logJson(out);
-      this.exit(ExitCode.ChangesPending);
-    }
-    return out;
+    // A dry run's `changed` is the real run's: whether the plan has changes (LbctlCommand exits 10 on it with --exit-code).
+    return { ...r.plan, changed: r.changed || r.changes.length > 0, dryRun: r.dryRun };
   }
 }

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { LbctlCommand } from '../../src/cli/base.js';
+import { LbctlCommand, mutatingFlags } from '../../src/cli/base.js';
 import { actionWord, table } from '../../src/cli/output.js';
 import { generateFiles, type GenerateResult } from '../../src/cluster/generate.js';
 
@@ -11,13 +11,14 @@ export default class ConfigGenerate extends LbctlCommand {
   static flags = {
     node: Flags.string({ description: 'only this node' }),
     out: Flags.string({ description: 'output directory', default: 'generated' }),
+    ...mutatingFlags,
   };
 
   async run(): Promise<GenerateResult> {
     const { args, flags } = await this.parse(ConfigGenerate);
-    const r = await generateFiles(args.spec, { node: flags.node, out: flags.out });
-    this.human(table(r.files.map((f) => [actionWord(f.action), f.path]), { align: ['left', 'left'] }));
-    this.human(r.changed ? `${r.files.filter((f) => f.changed).length} of ${r.files.length} file(s) written.` : 'All files unchanged.');
+    const r = await generateFiles(args.spec, { node: flags.node, out: flags.out, dryRun: flags['dry-run'] });
+    this.human(table(r.files.map((f) => [actionWord(r.dryRun && f.changed ? `would be ${f.action}` : f.action), f.path]), { align: ['left', 'left'] }));
+    this.human(r.changed ? `${r.files.filter((f) => f.changed).length} of ${r.files.length} file(s) ${r.dryRun ? 'would be written' : 'written'}.` : 'All files unchanged.');
     return r;
   }
 }

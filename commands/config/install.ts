@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { LbctlCommand } from '../../src/cli/base.js';
+import { exitCodeFlag, LbctlCommand } from '../../src/cli/base.js';
 import { actionWord, table } from '../../src/cli/output.js';
 import { installNode, type InstallResult } from '../../src/cluster/install.js';
 import { parseDuration } from '../../src/util/duration.js';
@@ -19,6 +19,7 @@ export default class ConfigInstall extends LbctlCommand {
     'haproxy-pidfile': Flags.string({ description: 'signal this haproxy master instead of asking systemd (default /run/haproxy.pid)' }),
     'keepalived-pidfile': Flags.string({ description: 'signal this keepalived instead of asking systemd (default /run/keepalived.pid)' }),
     'lock-timeout': Flags.string({ description: 'wait this long for another lbctl installing into the same root (e.g. 500ms, 90s, 2m)', default: '30s' }),
+    ...exitCodeFlag,
   };
 
   async run(): Promise<InstallResult> {

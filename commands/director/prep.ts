@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { LbctlCommand } from '../../src/cli/base.js';
+import { exitCodeFlag, LbctlCommand } from '../../src/cli/base.js';
 import { prepDirector } from '../../src/host/director.js';
 import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/cli/host-flags.js';
 import { renderChange } from '../../src/host/render.js';
@@ -17,6 +17,7 @@ export default class DirectorPrep extends LbctlCommand {
     vip: vipFlag('VIP to add as an alias on --dev (ADDR or ADDR/PREFIX, default /32)'),
     dev: devFlag('interface for the VIP alias (DR: default the default route\'s)'),
     ...changeFlags,
+    ...exitCodeFlag,
   };
 
   async run(): Promise<HostChangeResult> {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { LbctlCommand } from '../../src/cli/base.js';
+import { exitCodeFlag, LbctlCommand } from '../../src/cli/base.js';
 import { unprepDirector } from '../../src/host/director.js';
 import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/cli/host-flags.js';
 import { renderChange } from '../../src/host/render.js';
@@ -17,6 +17,7 @@ export default class DirectorUnprep extends LbctlCommand {
     vip: vipFlag('VIP alias to remove (default: those lbctl added)'),
     dev: devFlag('interface to remove the VIPs from (default: where lbctl added them)'),
     ...changeFlags,
+    ...exitCodeFlag,
   };
 
   async run(): Promise<HostChangeResult> {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { LbctlCommand } from '../../src/cli/base.js';
+import { exitCodeFlag, LbctlCommand } from '../../src/cli/base.js';
 import { prepRealServer } from '../../src/host/realserver.js';
 import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/cli/host-flags.js';
 import { renderChange } from '../../src/host/render.js';
@@ -18,6 +18,7 @@ export default class RealserverPrep extends LbctlCommand {
     mode: Flags.string({ description: 'forwarding method the director uses', options: ['dr', 'tun'], default: 'dr' }),
     dev: devFlag('egress interface (default: the default route\'s)'),
     ...changeFlags,
+    ...exitCodeFlag,
   };
 
   async run(): Promise<HostChangeResult> {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { LbctlCommand } from '../../src/cli/base.js';
+import { exitCodeFlag, LbctlCommand } from '../../src/cli/base.js';
 import { unprepRealServer } from '../../src/host/realserver.js';
 import { changeFlags, changeOptions, devFlag, vipFlag } from '../../src/cli/host-flags.js';
 import { renderChange } from '../../src/host/render.js';
@@ -17,6 +17,7 @@ export default class RealserverUnprep extends LbctlCommand {
     mode: Flags.string({ description: 'forwarding method (informational: unprep undoes what was recorded)', options: ['dr', 'tun'] }),
     dev: devFlag('egress interface (validated only)'),
     ...changeFlags,
+    ...exitCodeFlag,
   };
 
   async run(): Promise<HostChangeResult> {

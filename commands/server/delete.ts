@@ -4,6 +4,7 @@ import { driverFlag } from '../../src/ipvs/select.js';
 import { selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
 import { deleteServer, describe, type ServerDeleteResult } from '../../src/ipvs/ops.js';
 import { actionWord, Progress, progressAllowed } from '../../src/cli/output.js';
+import { exitCodeFlag, predicted } from '../../src/cli/base.js';
 import { parseDuration } from '../../src/util/duration.js';
 
 export default class ServerDelete extends IpvsCommand {
@@ -15,6 +16,7 @@ export default class ServerDelete extends IpvsCommand {
     drain: Flags.boolean({ description: 'set weight 0, wait until active connections reach 0, then delete (Ctrl-C: stops, weight left at 0)' }),
     timeout: Flags.string({ description: 'how long --drain waits: 90s, 5m, or seconds (exit 8 on timeout, weight left at 0)', default: '300' }),
     'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }),
+    ...exitCodeFlag,
     driver: driverFlag,
   };
 
@@ -28,6 +30,6 @@ export default class ServerDelete extends IpvsCommand {
       onProgress: (p) => progress.update(`draining ${p.destination} in ${p.service}: ${p.activeConns} active connection(s), ${Math.ceil(p.remainingMs / 1000)}s left`),
     }).finally(() => progress.done());
     this.human(describe(r, 'real server').replace(r.action, actionWord(r.action)));
-    return r;
+    return predicted(r, r.commands.length > 0);
   }
 }

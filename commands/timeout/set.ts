@@ -3,6 +3,8 @@ import { IpvsCommand } from '../../src/cli/ipvs-command.js';
 import { driverFlag } from '../../src/ipvs/select.js';
 import { checkTimeoutsWanted, convergeTimeouts, formatTimeouts, parseTimeout, type TimeoutResult } from '../../src/ipvs/netlink/settings.js';
 import { actionWord } from '../../src/cli/output.js';
+import { mutatingFlags } from '../../src/cli/base.js';
+import { dryRunDriver } from '../../src/cli/dry-run-driver.js';
 
 export default class TimeoutSet extends IpvsCommand {
   static summary = 'Set IPVS connection timeouts (ipvsadm --set); flags left out keep their value, "unchanged" when equal';
@@ -11,14 +13,17 @@ export default class TimeoutSet extends IpvsCommand {
     tcp: Flags.string({ description: 'established TCP connections, seconds' }),
     tcpfin: Flags.string({ description: 'TCP connections after a FIN, seconds' }),
     udp: Flags.string({ description: 'UDP, seconds' }),
+    ...mutatingFlags,
     driver: driverFlag,
   };
 
-  async run(): Promise<TimeoutResult> {
+  async run(): Promise<TimeoutResult & { dryRun: boolean }> {
     const { flags } = await this.parse(TimeoutSet);
     const want = checkTimeoutsWanted({ tcp: parseTimeout(flags.tcp, 'tcp'), tcpfin: parseTimeout(flags.tcpfin, 'tcpfin'), udp: parseTimeout(flags.udp, 'udp') });
-    const r = await convergeTimeouts(await this.ipvs(flags), want);
-    this.human(`timeouts: ${actionWord(r.action)}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}\n${formatTimeouts(r.after)}`);
-    return r;
+    const dryRun = flags['dry-run'] === true;
+    const driver = await this.ipvs(flags);
+    const r = await convergeTimeouts(dryRun ? dryRunDriver(driver) : driver, want);
+    this.human(`timeouts: ${actionWord(dryRun && r.changed ? `would be ${r.action}` : r.action)}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}\n${formatTimeouts(r.after)}`);
+    return { ...r, dryRun };
   }
 }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { Progress, progressAllowed } from './output.js';
 import { HaproxyRuntimeCommand } from './haproxy-command.js';
+import { mutatingFlags } from './base.js';
 import { setServerState, type ServerAction, type ServerStateResult } from '../haproxy/runtime-ops.js';
 import { renderServerState } from '../haproxy/runtime-view.js';
 import { commandSignal } from '../util/signal.js';
@@ -16,6 +17,7 @@ export abstract class ServerStateCommand extends HaproxyRuntimeCommand {
     except: Flags.string({ summary: 'with --all-in: skip these servers (comma list, * and ? globs)', multiple: true, multipleNonGreedy: true, dependsOn: ['all-in'] }),
     // The shell asks before taking down a backend's last UP server; --yes skips that question.
     yes: Flags.boolean({ char: 'y', summary: 'do not ask for confirmation (interactive shell)' }),
+    ...mutatingFlags,
   };
 
   async run(): Promise<ServerStateResult> {
@@ -29,7 +31,7 @@ export abstract class ServerStateCommand extends HaproxyRuntimeCommand {
     const result = await setServerState({
       ...connect, action: ctor.action,
       refs: argv as string[], allIn: f['all-in'], except: f.except,
-      wait: f.wait, waitTimeoutMs, signal: commandSignal(),
+      wait: f.wait, waitTimeoutMs, signal: commandSignal(), dryRun: f['dry-run'],
       onProgress: (sessions, ms, names) => progress.update(`draining ${names.length > 2 ? `${names.length} servers` : names.join(', ')}: ${sessions} session(s) left, ${(ms / 1000).toFixed(1)}s`),
     }).finally(() => progress.done());
     this.human(renderServerState(result));

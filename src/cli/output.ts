@@ -12,6 +12,9 @@ export function warnLine(msg: string): string {
 
 /** The word for an idempotent action, coloured. */
 export function actionWord(action: string): string {
+  // A dry run's "would be updated" takes the colour of the action it predicts.
+  const predicted = /^would be (\S+)$/.exec(action)?.[1];
+  if (predicted) return actionWord(predicted).replace(predicted, action);
   switch (action) {
     case 'created': case 'added': return color.green(action);
     case 'updated': case 'changed': return color.yellow(action);
@@ -75,4 +78,11 @@ export class Progress {
     if (text) process.stderr.write(text + '\n');
     this.active = false;
   }
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI_ALL = /\x1b\[[0-9;?]*[A-Za-z]/g;
+/** Text without colour codes (for the JSON `msg`, which must read the same on any terminal). */
+export function plainText(text: string): string {
+  return text.replace(ANSI_ALL, '');
 }

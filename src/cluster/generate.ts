@@ -56,11 +56,11 @@ export function holdsSecret(name: DaemonFile, content: string): boolean {
   return name === 'keepalived.conf' && /^\s*auth_pass\s/m.test(content);
 }
 
-export interface GeneratedFileResult { node: string; name: DaemonFile; path: string; changed: boolean; action: 'created' | 'updated' | 'unchanged' }
-export interface GenerateResult { spec: string; cluster: string; out: string; changed: boolean; files: GeneratedFileResult[] }
+export interface GeneratedFileResult { node: string; name: DaemonFile; path: string; changed: boolean; action: 'created' | 'updated' | 'unchanged'; diff: string }
+export interface GenerateResult { spec: string; cluster: string; out: string; changed: boolean; dryRun: boolean; files: GeneratedFileResult[] }
 
 /** Every node's files under OUT/<node>/, all written or none; unchanged files are not touched. */
-export async function generateFiles(file: string, opts: { node?: string; out: string }): Promise<GenerateResult> {
+export async function generateFiles(file: string, opts: { node?: string; out: string; dryRun?: boolean }): Promise<GenerateResult> {
   const compiled = await compileSpec(file, opts.node);
   await refusePseudoFs(path.resolve(opts.out), '--out');
   const desired: ManagedFile[] = compiled.nodes.flatMap((n) => n.files.map((f) => ({
@@ -70,11 +70,11 @@ export async function generateFiles(file: string, opts: { node?: string; out: st
   })));
   const provider = new FilesProvider(desired.map((d) => d.path));
   const changes = provider.plan(await provider.read(), desired);
-  await provider.apply(changes);
+  if (!opts.dryRun) await provider.apply(changes);
   const results: GeneratedFileResult[] = compiled.nodes.flatMap((n) => n.files.map((f) => {
     const target = path.join(opts.out, n.node, f.name);
     const c = changes.find((x) => x.id === target);
-    return { node: n.node, name: f.name, path: target, changed: Boolean(c), action: !c ? 'unchanged' as const : c.action === '+' ? 'created' as const : 'updated' as const };
+    return { node: n.node, name: f.name, path: target, changed: Boolean(c), action: !c ? 'unchanged' as const : c.action === '+' ? 'created' as const : 'updated' as const, diff: c?.diff ?? '' };
   }));
-  return { spec: compiled.file, cluster: compiled.spec.cluster, out: opts.out, changed: changes.length > 0, files: results };
+  return { spec: compiled.file, cluster: compiled.spec.cluster, out: opts.out, changed: changes.length > 0, dryRun: Boolean(opts.dryRun), files: results };
 }

@@ -29,6 +29,8 @@ export interface InstalledFile {
   path: string;
   action: 'created' | 'updated' | 'unchanged';
   changed: boolean;
+  /** Unified diff of the change ("" when unchanged). */
+  diff: string;
   backup?: string;
   reload?: ReloadResult;
 }
@@ -94,7 +96,7 @@ export async function installNode(specFile: string, opts: InstallOptions): Promi
     files: node.files.map((f, i) => {
       const c = fileChanges.find((x) => x.id === desired[i].path);
       const action = !c ? 'unchanged' : c.action === '+' ? 'created' : 'updated';
-      return { file: f.name, path: desired[i].path, action, changed: Boolean(c) };
+      return { file: f.name, path: desired[i].path, action, changed: Boolean(c), diff: c?.diff ?? '' };
     }),
     plan: planJson([...fileChanges, ...daemonChanges]),
   });

@@ -252,12 +252,22 @@ export function adminWord(s: ServerState): 'maint' | 'drain' | 'ready' {
   return s.maint ? 'maint' : s.drain ? 'drain' : 'ready';
 }
 
+/** One server's state as every runtime write reports it (state and weight writes alike). */
+export interface ServerView { admin: 'maint' | 'drain' | 'ready'; op: string; weight: number }
 export interface ServerChange {
   backend: string; server: string; action: 'updated' | 'unchanged'; changed: boolean;
-  before: { admin: string; op: string; weight: number }; after: { admin: string; op: string; weight: number };
+  /** The configured weight (what N% is relative to). */
+  initialWeight: number;
+  before: ServerView; after: ServerView;
 }
 export interface DrainWait { waitedSeconds: number; sessions: number }
-export interface ServerStateResult { socket: string; command: ServerAction; changed: boolean; servers: ServerChange[]; wait?: DrainWait }
+/** The one result shape of `haproxy server enable|disable|drain|ready|maint|weight`. */
+export interface ServerStateResult {
+  socket: string; command: ServerAction | 'weight'; changed: boolean;
+  /** True when nothing was written: `after` is what a real run would leave. */
+  dryRun: boolean;
+  servers: ServerChange[]; wait?: DrainWait;
+}
 
 export interface ServerStateOptions extends ConnectOptions, TargetSpec {
   action: ServerAction;
@@ -268,12 +278,54 @@ export interface ServerStateOptions extends ConnectOptions, TargetSpec {
   onProgress?: (sessions: number, elapsedMs: number, servers: string[]) => void;
   /** Interrupts the command (Ctrl-C in the shell): no further write, and the drain wait stops. */
   signal?: AbortSignal;
+  /** Read and predict only: the same result a real run would give, nothing sent but reads. */
+  dryRun?: boolean;
+}
+
+/** The view a server takes in a result. */
+function viewOf(s: ServerState): ServerView {
+  return { admin: adminWord(s), op: s.opState, weight: s.weight };
+}
+
+/** srv_check_state bit: a health check is configured (haproxy's CHK_ST_CONFIGURED). */
+const CHECK_CONFIGURED = 0x02;
+
+/** Each action's effect on the admin bits: what a dry run predicts haproxy will leave. */
+const ADMIN_AFTER: Record<ServerAction, (admin: number) => number> = {
+  enable: (a) => a & ~FM,
+  disable: (a) => a | FM,
+  maint: (a) => (a | FM) & ~FD,
+  drain: (a) => (a | FD) & ~FM,
+  ready: (a) => a & ~(FM | FD),
+};
+
+/**
+ * The state a write leaves, as haproxy reports it right after: maintenance stops the server;
+ * leaving it, haproxy runs it at once unless its health check has already counted it down
+ * (check health 0), in which case it stays stopped until the checks say otherwise.
+ */
+function predictState(s: ServerState, action: ServerAction): ServerState {
+  const adminState = ADMIN_AFTER[action](s.adminState);
+  const maint = (adminState & (FM | AdminFlag.InheritedMaint | AdminFlag.ResolutionMaint | AdminFlag.HostnameMaint)) !== 0;
+  const drain = (adminState & (FD | AdminFlag.InheritedDrain)) !== 0;
+  const leaving = s.maint && s.opState === 'stopped';
+  const opState = maint ? 'stopped' : leaving && ((s.checkState & CHECK_CONFIGURED) === 0 || s.checkHealth > 0) ? 'running' : s.opState;
+  return { ...s, adminState, maint, drain, opState };
+}
+
+function serverChange(t: ServerState, a: ServerState, changed: boolean): ServerChange {
+  return {
+    backend: t.backend, server: t.server, action: changed ? 'updated' : 'unchanged', changed,
+    initialWeight: t.initialWeight, before: viewOf(t), after: viewOf(a),
+  };
 }
 
 export async function setServerState(opts: ServerStateOptions): Promise<ServerStateResult> {
   if (opts.wait && opts.action !== 'drain') throw new UsageError('--wait only applies to drain', { code: 'EUSAGE' });
   // Validate names before touching the socket.
   opts.refs.forEach(parseServerRef);
+  const dryRun = opts.dryRun === true;
+  // A dry run only reads, but it predicts an admin write: refuse a socket that could not make it.
   const { session } = await openAdminSession(opts);
   const socket = formatAddress(session.address);
   try {
@@ -281,6 +333,10 @@ export async function setServerState(opts: ServerStateOptions): Promise<ServerSt
     const targets = resolveTargets(opts, before, await readBackends(session), socket);
     const spec = SERVER_ACTIONS[opts.action];
     const todo = targets.filter((t) => !spec.satisfied(t.adminState));
+    if (dryRun) {
+      const servers = targets.map((t) => (todo.includes(t) ? serverChange(t, predictState(t, opts.action), true) : serverChange(t, t, false)));
+      return { socket, command: opts.action, changed: todo.length > 0, dryRun, servers };
+    }
     const done: string[] = [];
     for (const t of todo) {
       if (opts.signal?.aborted) {
@@ -294,16 +350,12 @@ export async function setServerState(opts: ServerStateOptions): Promise<ServerSt
     const after = todo.length ? await readServers(session) : before;
     const servers = targets.map((t): ServerChange => {
       const a = after.find((x) => x.backend === t.backend && x.server === t.server) ?? t;
-      const changed = a.adminState !== t.adminState;
       if (!spec.satisfied(a.adminState)) {
         throw new RejectedError(`haproxy accepted "${opts.action}" for ${t.backend}/${t.server} but it is still ${adminWord(a)}`, { code: 'EREJECTED', hint: 'the server may track another server or be set by DNS; check lbctl haproxy stat' });
       }
-      return {
-        backend: t.backend, server: t.server, action: changed ? 'updated' : 'unchanged', changed,
-        before: { admin: adminWord(t), op: t.opState, weight: t.weight }, after: { admin: adminWord(a), op: a.opState, weight: a.weight },
-      };
+      return serverChange(t, a, a.adminState !== t.adminState);
     });
-    const result: ServerStateResult = { socket, command: opts.action, changed: servers.some((s) => s.changed), servers };
+    const result: ServerStateResult = { socket, command: opts.action, changed: servers.some((s) => s.changed), dryRun, servers };
     if (opts.wait) result.wait = await waitForNoSessions(session, targets, opts);
     return result;
   } finally {
@@ -349,11 +401,13 @@ export function parseWeightSpec(text: string): { value: number; percent: boolean
   return { value, percent: m[2] === '%' };
 }
 
-export interface WeightResult { socket: string; changed: boolean; action: 'updated' | 'unchanged'; backend: string; server: string; before: number; after: number; initial: number }
+/** `haproxy server weight` reports in the same shape as the state writes. */
+export type WeightResult = ServerStateResult;
 
-export async function setServerWeight(opts: ConnectOptions & { ref: string; weight: string }): Promise<WeightResult> {
+export async function setServerWeight(opts: ConnectOptions & { ref: string; weight: string; dryRun?: boolean }): Promise<WeightResult> {
   const ref = parseServerRef(opts.ref);
   const spec = parseWeightSpec(opts.weight);
+  const dryRun = opts.dryRun === true;
   const { session } = await openAdminSession(opts);
   const socket = formatAddress(session.address);
   try {
@@ -362,14 +416,14 @@ export async function setServerWeight(opts: ConnectOptions & { ref: string; weig
     // haproxy computes relative weights as initial * N / 100, integer division.
     const target = spec.percent ? Math.floor((t.initialWeight * spec.value) / 100) : spec.value;
     if (target > 256) throw new UsageError(`${opts.weight} of initial weight ${t.initialWeight} is ${target}, above 256`, { code: 'EWEIGHT', hint: 'weights run 0-256' });
-    const base = { socket, backend: ref.backend, server: ref.server, initial: t.initialWeight, before: t.weight };
-    if (t.weight === target) return { ...base, changed: false, action: 'unchanged', after: t.weight };
+    const result = (a: ServerState, changed: boolean): WeightResult => ({ socket, command: 'weight', changed, dryRun, servers: [serverChange(t, a, changed)] });
+    if (t.weight === target) return result(t, false);
+    if (dryRun) return result({ ...t, weight: target }, true);
     const command = `set weight ${ref.backend}/${ref.server} ${spec.value}${spec.percent ? '%' : ''}`;
     expectEmpty(session.address, command, await session.send(command));
-    const a = (await readServers(session)).find((x) => x.backend === t.backend && x.server === t.server);
-    const after = a?.weight ?? t.weight;
-    if (after !== target) throw new RejectedError(`haproxy accepted "${command}" but the weight is ${after}, not ${target}`, { code: 'EREJECTED' });
-    return { ...base, changed: after !== t.weight, action: after !== t.weight ? 'updated' : 'unchanged', after };
+    const a = (await readServers(session)).find((x) => x.backend === t.backend && x.server === t.server) ?? t;
+    if (a.weight !== target) throw new RejectedError(`haproxy accepted "${command}" but the weight is ${a.weight}, not ${target}`, { code: 'EREJECTED' });
+    return result(a, a.weight !== t.weight);
   } finally {
     await release(session);
   }
@@ -380,7 +434,7 @@ const MAX_COUNTERS = ['qmax', 'smax', 'rate_max', 'req_rate_max', 'conn_rate_max
 const ALL_COUNTERS = [...MAX_COUNTERS, 'stot', 'bin', 'bout', 'dreq', 'dresp', 'ereq', 'econ', 'eresp', 'wretr', 'wredis', 'lbtot',
   'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'req_tot', 'cli_abrt', 'srv_abrt', 'conn_tot'];
 
-export interface ClearResult { socket: string; all: boolean; changed: boolean; action: 'cleared' | 'unchanged'; before: number; after: number }
+export interface ClearResult { socket: string; all: boolean; changed: boolean; dryRun: boolean; action: 'cleared' | 'unchanged'; before: number; after: number }
 
 /** Sum of the counters in scope: 0 means there is nothing to clear. */
 export function counterTotal(rows: StatRow[], all: boolean): number {
@@ -390,18 +444,21 @@ export function counterTotal(rows: StatRow[], all: boolean): number {
   return total;
 }
 
-export async function clearCounters(opts: ConnectOptions & { all: boolean }): Promise<ClearResult> {
+export async function clearCounters(opts: ConnectOptions & { all: boolean; dryRun?: boolean }): Promise<ClearResult> {
+  const dryRun = opts.dryRun === true;
   const { session } = await openAdminSession(opts, opts.all ? 'admin' : 'operator');
   const socket = formatAddress(session.address);
   try {
     const before = counterTotal(await readStat(session), opts.all);
-    if (before === 0) return { socket, all: opts.all, changed: false, action: 'unchanged', before, after: before };
+    if (before === 0) return { socket, all: opts.all, changed: false, dryRun, action: 'unchanged', before, after: before };
+    // A real run leaves what traffic adds meanwhile; zero is what the clear itself leaves.
+    if (dryRun) return { socket, all: opts.all, changed: true, dryRun, action: 'cleared', before, after: 0 };
     const command = opts.all ? 'clear counters all' : 'clear counters';
     expectEmpty(session.address, command, await session.send(command));
     const after = counterTotal(await readStat(session), opts.all);
     // Live traffic can add to counters straight away; what matters is that they went down.
     if (after >= before) throw new RejectedError(`haproxy accepted "${command}" but the counters did not go down (${before} -> ${after})`, { code: 'EREJECTED' });
-    return { socket, all: opts.all, changed: true, action: 'cleared', before, after };
+    return { socket, all: opts.all, changed: true, dryRun, action: 'cleared', before, after };
   } finally {
     await release(session);
   }

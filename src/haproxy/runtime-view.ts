@@ -1,5 +1,5 @@
 import { actionWord, color, table } from '../cli/output.js';
-import type { BackendSummary, ClearResult, HealthResult, InfoResult, ServerStateResult, StatResult, WeightResult } from './runtime-ops.js';
+import type { BackendSummary, ClearResult, HealthResult, InfoResult, ServerStateResult, StatResult } from './runtime-ops.js';
 
 /** Human views of the runtime commands' results (the JSON view is the result itself). */
 
@@ -70,17 +70,17 @@ export function renderBackends(list: BackendSummary[]): string {
 }
 
 export function renderServerState(r: ServerStateResult): string {
-  const lines = r.servers.map((s) => `${actionWord(s.action)}  ${s.backend}/${s.server}  ${s.changed ? `${s.before.admin} -> ${s.after.admin}` : `already ${s.after.admin}`} (${s.after.op})`);
+  const word = (s: ServerStateResult['servers'][number]) => (r.dryRun && s.changed ? `would be ${s.action}` : s.action);
+  const detail = (s: ServerStateResult['servers'][number]) => {
+    const field = r.command === 'weight' ? (v: typeof s.after) => `weight ${v.weight}` : (v: typeof s.after) => v.admin;
+    return `${s.changed ? `${field(s.before)} -> ${field(s.after)}` : `already ${field(s.after)}`} (${r.command === 'weight' ? `initial ${s.initialWeight}` : s.after.op})`;
+  };
+  const lines = r.servers.map((s) => `${actionWord(word(s))}  ${s.backend}/${s.server}  ${detail(s)}`);
   if (r.wait) lines.push(`drained: no sessions left after ${r.wait.waitedSeconds}s`);
   return lines.join('\n');
 }
 
-export function renderWeight(r: WeightResult): string {
-  const detail = r.changed ? `${r.before} -> ${r.after}` : `already ${r.after}`;
-  return `${actionWord(r.action)}  ${r.backend}/${r.server}  weight ${detail} (initial ${r.initial})`;
-}
-
 export function renderClear(r: ClearResult): string {
   const what = r.all ? 'all counters' : 'max counters';
-  return r.changed ? `${color.yellow('cleared')}  ${what}` : `${actionWord('unchanged')}  ${what} already zero`;
+  return r.changed ? `${color.yellow(r.dryRun ? 'would be cleared' : 'cleared')}  ${what}` : `${actionWord('unchanged')}  ${what} already zero`;
 }

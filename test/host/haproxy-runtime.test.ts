@@ -180,14 +180,15 @@ describe('haproxy runtime: server state, shown by raw show stat and by traffic',
     await withLab(['s1', 's2'], (s) => `server ${s.name} 127.0.0.1:${s.port} weight 10`, async ({ hp, sock }) => {
       const w = await lb(sock, 'server', 'weight', 'app/s1', '30');
       assert.equal(w.exitCode, 0, w.stderr);
-      assert.deepEqual([w.json.before, w.json.after, w.json.initial, w.json.changed], [10, 30, 10, true]);
+      // One shape for every server write (README, "HAProxy runtime operations"): servers[] with before/after.
+      assert.deepEqual([w.json.servers[0].before.weight, w.json.servers[0].after.weight, w.json.servers[0].initialWeight, w.json.changed], [10, 30, 10, true]);
       assert.equal((await rawShowStat(sock)).get('app/s1')!.weight, '30');
       const c = await spread(hp.frontendPort, 40);
       assert.deepEqual(c, { s1: 30, s2: 10 });
-      assert.equal((await lb(sock, 'server', 'weight', 'app/s1', '30')).json.action, 'unchanged');
+      assert.equal((await lb(sock, 'server', 'weight', 'app/s1', '30')).json.servers[0].action, 'unchanged');
 
       const p = await lb(sock, 'server', 'weight', 'app/s1', '50%');
-      assert.deepEqual([p.json.after, p.json.changed], [5, true]);
+      assert.deepEqual([p.json.servers[0].after.weight, p.json.changed], [5, true]);
       assert.equal((await rawShowStat(sock)).get('app/s1')!.weight, '5');
       assert.equal((await lb(sock, 'server', 'weight', 'app/s1', '50%')).json.changed, false);
       const c2 = await spread(hp.frontendPort, 30);

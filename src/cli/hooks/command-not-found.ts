@@ -41,7 +41,7 @@ function fail(config: Interfaces.Config, words: string[], argv: string[]): never
   });
   const dash = argv.indexOf('--');
   if ((dash < 0 ? argv : argv.slice(0, dash)).includes('--json')) {
-    process.stdout.write(JSON.stringify({ error: err.toJSON() }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ changed: false, msg: err.oneLine(), error: err.toJSON() }, null, 2) + '\n');
   } else {
     process.stderr.write(errorLine(err.oneLine()) + '\n');
   }
