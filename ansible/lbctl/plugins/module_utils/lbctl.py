@@ -4,6 +4,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import re
 
 MIN_VERSION = (0, 1, 0)
@@ -18,8 +19,8 @@ class Lbctl(object):
         self.module = module
         path = module.params.get('lbctl_path')
         self.bin = path or module.get_bin_path('lbctl')
-        if not self.bin:
-            module.fail_json(msg='lbctl is not installed on this host (not on PATH): install it with '
+        if not self.bin or not os.access(self.bin, os.X_OK):
+            module.fail_json(msg='lbctl is not installed on this host (%s): install it with ' % (self.bin or 'not on PATH') +
                                  '"npm install -g lbctl" or set lbctl_path')
         self.version = self._check_version()
 
