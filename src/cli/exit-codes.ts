@@ -31,7 +31,7 @@ export const EXIT_CODE_DOCS: ReadonlyArray<{ code: number; name: ExitCodeName; m
   { code: 7, name: 'Rejected', meaning: 'the kernel, a daemon or the file system refused the change (read-only, full, quota; a directory, symlink or non-directory where lbctl writes), or the driver cannot express the requested state' },
   { code: 8, name: 'Timeout', meaning: 'a wait (drain --wait, --drain) timed out; the drained object is left at weight 0 / drain state' },
   { code: 9, name: 'CheckFailed', meaning: 'a check found problems (realserver/director check, config check, haproxy health with servers down)' },
-  { code: 10, name: 'ChangesPending', meaning: 'with --exit-code on a dry run/plan: changes would be made' },
+  { code: 10, name: 'ChangesPending', meaning: 'with --exit-code: changes would be made (dry run, plan, config diff) or were made' },
   { code: 11, name: 'Aborted', meaning: 'the user declined a confirmation prompt, or the command was interrupted' },
   { code: 12, name: 'Busy', meaning: 'another lbctl holds the lock of the same resource (IPVS table, host-prep records, config root) past --lock-timeout; the message names the holder' },
 ];
