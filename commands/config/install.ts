@@ -18,6 +18,7 @@ export default class ConfigInstall extends LbctlCommand {
     netns: Flags.string({ description: 'keepalived test in a scratch netns: auto, always, never', options: ['auto', 'always', 'never'], default: 'auto' }),
     'haproxy-pidfile': Flags.string({ description: 'signal this haproxy master instead of asking systemd (default /run/haproxy.pid)' }),
     'keepalived-pidfile': Flags.string({ description: 'signal this keepalived instead of asking systemd (default /run/keepalived.pid)' }),
+    'nginx-pidfile': Flags.string({ description: 'signal this nginx master instead of asking systemd (default /run/nginx.pid)' }),
     'lock-timeout': Flags.string({ description: 'wait this long for another lbctl installing into the same root (e.g. 500ms, 90s, 2m)', default: '30s' }),
     ...exitCodeFlag,
   };
@@ -26,7 +27,7 @@ export default class ConfigInstall extends LbctlCommand {
     const { args, flags } = await this.parse(ConfigInstall);
     const r = await installNode(args.spec, {
       node: flags.node, root: flags.root, reload: flags.reload, dryRun: flags['dry-run'], netns: flags.netns as 'auto',
-      haproxyPidfile: flags['haproxy-pidfile'], keepalivedPidfile: flags['keepalived-pidfile'],
+      haproxyPidfile: flags['haproxy-pidfile'], keepalivedPidfile: flags['keepalived-pidfile'], nginxPidfile: flags['nginx-pidfile'],
       lockTimeoutMs: parseDuration(flags['lock-timeout'], '--lock-timeout', { min: 0 }),
     });
     for (const w of r.warnings) this.note(w);

@@ -4,11 +4,13 @@
  * checkError() turns a report into the one error and exit code the command ends with:
  * spec findings are InvalidInput (3), daemon and pair findings CheckFailed (9).
  */
+import path from 'node:path';
 import { NotFoundError, type LbctlError } from '../cli/errors.js';
 import { CheckFindingsError, SpecFindingsError } from './errors.js';
 import { checkHaproxyText } from '../haproxy/config-check.js';
 import { checkKeepalivedText, type NetnsMode } from '../keepalived/config-check.js';
 import { keepalivedInterfaces } from '../keepalived/config.js';
+import { checkNginxText } from '../nginx/check.js';
 import { findingLine, readSpec } from './load.js';
 import { checkSpec } from './rules/index.js';
 import { comparePair } from './pair-compare.js';
@@ -70,6 +72,9 @@ export async function checkNodeFiles(n: NodeFiles, netns?: NetnsMode): Promise<F
   for (const f of n.files) {
     if (f.name === 'haproxy.cfg') {
       const r = await checkHaproxyText(f.content, 'haproxy.cfg');
+      out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
+    } else if (f.name === 'nginx.conf') {
+      const r = await checkNginxText(f.content, { confD: path.basename(f.installPath ?? 'nginx.conf') !== 'nginx.conf' });
       out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
     } else {
       const r = await checkKeepalivedText(f.content, keepalivedInterfaces(n.keepalived!), { netns, label: 'keepalived.conf' });

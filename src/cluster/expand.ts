@@ -7,6 +7,7 @@ import path from 'node:path';
 import { HEALTH_FRONTEND_NAME, type HealthFrontend } from '../haproxy/config.js';
 import type { KeepalivedConfig, KeepalivedInstance, KeepalivedScript } from '../keepalived/config.js';
 import type { ClusterSpec, InstanceSpec, NodeSpec, ProxyCheckSpec } from './types.js';
+import { nginxCheckScript } from './expand-nginx.js';
 
 export const DEFAULTS = {
   topPriority: 100,
@@ -71,8 +72,9 @@ export function proxyCheckScript(spec: ClusterSpec): KeepalivedScript | undefine
 
 export function vrrpScripts(spec: ClusterSpec): KeepalivedScript[] {
   const scripts: KeepalivedScript[] = [];
-  const proxy = proxyCheckScript(spec);
-  if (proxy && !(spec.vrrp?.scripts ?? []).some((s) => s.name === proxy.name)) scripts.push(proxy);
+  for (const proxy of [proxyCheckScript(spec), nginxCheckScript(spec, DEFAULTS)]) {
+    if (proxy && !(spec.vrrp?.scripts ?? []).some((s) => s.name === proxy.name)) scripts.push(proxy);
+  }
   for (const s of spec.vrrp?.scripts ?? []) {
     const command = s.script ?? `${DEFAULTS.curl} -fsS -o /dev/null --max-time ${s.timeout ?? 2} ${s.http_get}`;
     scripts.push({ name: s.name, command, interval: s.interval, timeout: s.timeout, weight: s.weight, fall: s.fall, rise: s.rise, extra: s.extra ?? [] });

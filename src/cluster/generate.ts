@@ -10,15 +10,17 @@ import { FilesProvider, type ManagedFile } from '../converge/files.js';
 import { renderHaproxy } from '../haproxy/config.js';
 import { renderKeepalived, type KeepalivedConfig } from '../keepalived/config.js';
 import { expandKeepalived, header, healthFrontend } from './expand.js';
+import { nginxFile } from './expand-nginx.js';
 import { findingsError, loadSpec, type SpecLocator } from './load.js';
 import { checkSpec } from './rules/index.js';
 import type { ClusterSpec } from './types.js';
 
-export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf';
+export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf' | 'nginx.conf';
 
 export interface NodeFiles {
   node: string;
-  files: Array<{ name: DaemonFile; content: string }>;
+  /** installPath: where config install writes it, when the spec says (nginx); else INSTALL_PATHS. */
+  files: Array<{ name: DaemonFile; content: string; installPath?: string }>;
   keepalived?: KeepalivedConfig;
 }
 
@@ -33,6 +35,8 @@ export function renderNodes(spec: ClusterSpec, specFile: string): NodeFiles[] {
   return spec.nodes.map((n) => {
     const files: NodeFiles['files'] = [];
     if (spec.haproxy) files.push({ name: 'haproxy.cfg', content: renderHaproxy(spec.haproxy, header(specFile, spec, n.name, 'haproxy.cfg'), healthFrontend(spec)) });
+    const ngx = nginxFile(spec, header(specFile, spec, n.name, 'nginx.conf'));
+    if (ngx) files.push(ngx);
     const ka = expandKeepalived(spec, n, specFile);
     if (ka) files.push({ name: 'keepalived.conf', content: renderKeepalived(ka) });
     return { node: n.name, files, keepalived: ka };

@@ -20,9 +20,10 @@ import { compileSpec, holdsSecret, type DaemonFile, type NodeFiles } from './gen
 export const INSTALL_PATHS: Record<DaemonFile, string> = {
   'haproxy.cfg': '/etc/haproxy/haproxy.cfg',
   'keepalived.conf': '/etc/keepalived/keepalived.conf',
+  'nginx.conf': '/etc/nginx/nginx.conf',
 };
 
-const DAEMON_OF: Record<DaemonFile, 'haproxy' | 'keepalived'> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived' };
+const DAEMON_OF: Record<DaemonFile, 'haproxy' | 'keepalived' | 'nginx'> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived', 'nginx.conf': 'nginx' };
 
 export interface InstalledFile {
   file: DaemonFile;
@@ -54,13 +55,14 @@ export interface InstallOptions {
   netns?: NetnsMode;
   haproxyPidfile?: string;
   keepalivedPidfile?: string;
+  nginxPidfile?: string;
   /** How long to wait for another lbctl installing into the same root (ms, default 30 s). */
   lockTimeoutMs?: number;
 }
 
 export function managedFiles(node: NodeFiles, root: string): ManagedFile[] {
   return node.files.map((f) => ({
-    path: path.join(root, INSTALL_PATHS[f.name]), content: f.content, secret: holdsSecret(f.name, f.content),
+    path: path.join(root, f.installPath ?? INSTALL_PATHS[f.name]), content: f.content, secret: holdsSecret(f.name, f.content),
     label: `generated/${node.node}/${f.name}`, daemon: DAEMON_OF[f.name],
   }));
 }
@@ -84,6 +86,7 @@ export async function installNode(specFile: string, opts: InstallOptions): Promi
   const daemons = new DaemonProvider([
     { daemon: 'haproxy', pidfile: opts.haproxyPidfile },
     { daemon: 'keepalived', pidfile: opts.keepalivedPidfile },
+    { daemon: 'nginx', pidfile: opts.nginxPidfile },
   ]);
 
   const planAll = async () => {

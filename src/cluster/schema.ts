@@ -11,6 +11,7 @@
  * those is a spec rule (src/cluster/rules/raw-lines.ts) and the daemon judges the rest.
  */
 import { Type, type Static, type TObject, type TOptional, type TProperties, type TSchema } from '@sinclair/typebox';
+import { nginx, sticky } from './schema-nginx.js';
 
 /** A string with a pattern; `extra` adds length limits. */
 const Str = (pattern: string, description: string, extra: { minLength?: number; maxLength?: number } = {}) => Type.String({ pattern, ...extra, description });
@@ -200,6 +201,7 @@ const backendProps = {
   http_request: list(httpRequest, 'http-request rules'),
   stats,
   servers: list(server, 'servers'),
+  sticky,
 };
 
 const healthObject = obj({ bind: Type.String({ pattern: BIND.pattern, description: 'a loopback address:port such as 127.0.0.1:8405' }), uri: Type.String({ pattern: '^/[A-Za-z0-9_./-]*$', description: 'a path' }) });
@@ -262,4 +264,5 @@ export const clusterSchema = obj({
   vrrp,
   haproxy,
   lvs,
+  nginx,
 }, ['cluster', 'nodes'], 'a cluster spec');

@@ -40,3 +40,7 @@ export type LvsSpec = Static<typeof lvs>;
 export type VirtualServerSpec = LvsSpec['virtual_servers'][number];
 export type RealServerSpec = VirtualServerSpec['real_servers'][number];
 export type RealServerCheckSpec = Static<typeof realServerCheck>;
+
+export type {
+  NginxSpec, StickySpec, NginxUpstreamSpec, NginxServerSpec, NginxLocationSpec, NginxHttpServerSpec, NginxStreamSpec, NginxStreamUpstreamSpec,
+} from './schema-nginx.js';

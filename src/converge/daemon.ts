@@ -6,10 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { haproxyReloadProblem, reloadHaproxy, systemdActive, type ReloadResult } from '../haproxy/config-reload.js';
 import { keepalivedReloadProblem, reloadKeepalived } from '../keepalived/reload.js';
+import { nginxReloadProblem, reloadNginx } from '../nginx/reload.js';
 import type { Change, Provider } from './change.js';
 import type { FileChange } from './files.js';
 
-export type DaemonName = 'haproxy' | 'keepalived';
+export type DaemonName = 'haproxy' | 'keepalived' | 'nginx';
 
 export interface DaemonTarget { daemon: DaemonName; pidfile?: string; unit?: string }
 export interface DaemonState {
@@ -20,8 +21,8 @@ export interface DaemonState {
 export interface DaemonChange extends Change { kind: 'daemon'; daemon: DaemonName; target: DaemonTarget }
 export interface DaemonReport { reloads: Array<{ daemon: DaemonName; result: ReloadResult }> }
 
-const DEFAULT_PIDFILE: Record<DaemonName, string> = { haproxy: '/run/haproxy.pid', keepalived: '/run/keepalived.pid' };
-const SIGNAL: Record<DaemonName, string> = { haproxy: '-USR2', keepalived: '-HUP' };
+const DEFAULT_PIDFILE: Record<DaemonName, string> = { haproxy: '/run/haproxy.pid', keepalived: '/run/keepalived.pid', nginx: '/run/nginx.pid' };
+const SIGNAL: Record<DaemonName, string> = { haproxy: '-USR2', keepalived: '-HUP', nginx: '-HUP' };
 
 export class DaemonProvider implements Provider<DaemonState[], FileChange[], DaemonChange, DaemonReport> {
   constructor(private readonly targets: readonly DaemonTarget[]) {}
@@ -33,7 +34,7 @@ export class DaemonProvider implements Provider<DaemonState[], FileChange[], Dae
       if (!t.pidfile && (await systemdActive(unit))) { out.push({ daemon: t.daemon, method: 'systemctl', unit }); continue; }
       const pidfile = t.pidfile ?? DEFAULT_PIDFILE[t.daemon];
       const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim().split(/\s+/)[0]);
-      const problem = t.daemon === 'haproxy' ? await haproxyReloadProblem(pidfile) : await keepalivedReloadProblem(pidfile);
+      const problem = t.daemon === 'haproxy' ? await haproxyReloadProblem(pidfile) : t.daemon === 'nginx' ? await nginxReloadProblem(pidfile) : await keepalivedReloadProblem(pidfile);
       out.push({ daemon: t.daemon, method: 'signal', unit, pidfile, pid: Number.isInteger(pid) && pid > 1 ? pid : undefined, problem });
     }
     return out;
@@ -62,6 +63,7 @@ export class DaemonProvider implements Provider<DaemonState[], FileChange[], Dae
     for (const c of changes) {
       const result = c.daemon === 'haproxy'
         ? await reloadHaproxy({ pidfile: c.target.pidfile, unit: c.target.unit })
+        : c.daemon === 'nginx' ? await reloadNginx({ pidfile: c.target.pidfile, unit: c.target.unit })
         : await reloadKeepalived({ pidfile: c.target.pidfile, unit: c.target.unit });
       reloads.push({ daemon: c.daemon, result });
     }

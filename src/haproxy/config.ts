@@ -134,13 +134,18 @@ function frontendLines(f: FrontendSpec): string[] {
 
 function backendLines(b: BackendSpec, withCommon: boolean): string[] {
   const out = withCommon ? [...renderOptions(b), ...renderAcls(b.acls), ...renderHttpRequest(b.http_request), ...renderStats(b.stats)] : [];
+  const sticky = b.sticky?.by;
   if (b.balance) out.push(`balance ${b.balance}`);
+  else if (sticky === 'source') out.push('balance source');
   if (b.cookie) {
     const c = b.cookie;
     out.push(['cookie', c.name, c.mode, ...(['indirect', 'nocache', 'preserve', 'httponly', 'secure'] as const).filter((k) => c[k])].join(' '));
-  }
+  } else if (sticky === 'insert') out.push(`cookie ${b.sticky!.cookie ?? 'SERVERID'} insert indirect nocache`);
   if (b.httpchk) out.push(['option httpchk', b.httpchk.method ?? (b.httpchk.path ? 'GET' : undefined), b.httpchk.path, b.httpchk.version].filter(Boolean).join(' '));
-  out.push(...(b.servers ?? []).map(renderServer));
+  // Route stickiness (tomcat jvmRoute): a session cookie ending in .<server name> picks that
+  // server while it is up; anything else is balanced.
+  if (sticky === 'route') out.push(...(b.servers ?? []).map((s) => `use-server ${s.name} if { req.cook(${b.sticky!.cookie ?? 'JSESSIONID'}) -m end .${s.name} }`));
+  out.push(...(b.servers ?? []).map((s) => renderServer(sticky === 'insert' && !s.cookie ? { ...s, cookie: s.name } : s)));
   return out;
 }
 

@@ -55,6 +55,12 @@ const FULL: Json = {
       }],
     }],
   },
+  nginx: {
+    main: { worker_processes: 1, worker_connections: 1024 },
+    upstreams: [{ name: 'u', keepalive: 1, servers: [{ address: '10.0.0.11:80', weight: 1, max_fails: 1, max_conns: 1 }] }],
+    servers: [{ listen: ['80'], locations: [{ path: '/', root: 'html', next_upstream_tries: 1 }] }],
+    stream: { upstreams: [{ name: 's', servers: [{ address: '10.0.0.11:53', weight: 1, max_fails: 1, max_conns: 1 }] }] },
+  },
 };
 
 function withValue(path: SpecPath, value: unknown): Json {
@@ -134,6 +140,16 @@ const DOCUMENTED: Record<string, [number | string, number]> = {
   'lvs.virtual_servers[].real_servers[].check.retries': [0, 100],
   'lvs.virtual_servers[].real_servers[].check.delay_before_retry': [0, 3600],
   'lvs.virtual_servers[].real_servers[].check.urls[].status_code': [100, 599],
+  'nginx.main.worker_processes': [1, 1024],
+  'nginx.main.worker_connections': [1, 1000000],
+  'nginx.upstreams[].keepalive': [1, 100000],
+  'nginx.upstreams[].servers[].weight': [1, 1000],
+  'nginx.upstreams[].servers[].max_fails': [0, 1000],
+  'nginx.upstreams[].servers[].max_conns': [0, 10000000],
+  'nginx.servers[].locations[].next_upstream_tries': [0, 1000],
+  'nginx.stream.upstreams[].servers[].weight': [1, 1000],
+  'nginx.stream.upstreams[].servers[].max_fails': [0, 1000],
+  'nginx.stream.upstreams[].servers[].max_conns': [0, 10000000],
 };
 
 test('FULL itself is accepted', () => {
