@@ -9,7 +9,7 @@
  * The schema is TypeScript and this runs before tsc: it is transpiled on its own (it imports
  * only @sinclair/typebox) into node_modules/.cache, where that import resolves.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -25,12 +25,18 @@ const out = path.join(root, 'src', 'cluster', 'validator.generated.ts');
 // These options are compiled into the code, so they live here only.
 const AJV_OPTIONS = { allErrors: true, verbose: true, coerceTypes: 'array', allowUnionTypes: true, strict: true };
 
-const js = ts.transpileModule(readFileSync(schemaTs, 'utf8'), {
+const transpile = (file) => ts.transpileModule(readFileSync(file, 'utf8'), {
   compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  fileName: schemaTs,
+  fileName: file,
 }).outputText;
+const js = transpile(schemaTs);
 const cache = path.join(root, 'node_modules', '.cache', 'lbctl-build-validator');
 mkdirSync(cache, { recursive: true });
+// Sections kept in their own files (src/cluster/schema-*.ts, imported by schema.ts as ./schema-X.js).
+writeFileSync(path.join(cache, 'package.json'), '{"type":"module"}\n');
+for (const f of readdirSync(path.dirname(schemaTs)).filter((n) => /^schema-[a-z0-9-]+\.ts$/.test(n))) {
+  writeFileSync(path.join(cache, f.replace(/\.ts$/, '.js')), transpile(path.join(path.dirname(schemaTs), f)));
+}
 const tmp = path.join(cache, `schema-${process.pid}.mjs`);
 writeFileSync(tmp, js);
 let clusterSchema;
@@ -48,6 +54,9 @@ code = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9]+)"\)\.default/g, (_
   if (!helpers.has(mod)) helpers.set(mod, `ajvRuntime${helpers.size}`);
   return helpers.get(mod);
 });
+// A declared return type: without it tsc infers one through the whole generated body, and past
+// some size that analysis gives up and leaves unrelated types in the program as `any`.
+code = code.replace(/(function validate\d+\([^)]*\))\{/g, '$1: boolean {');
 if (/\brequire\(/.test(code)) throw new Error('build-validator: the generated code still calls require(); extend the rewrite above');
 // They are CommonJS modules with an `exports.default`.
 const imports = [...helpers].map(([mod, name]) => `import ${name}Module from '${mod}.js';\nconst ${name} = ${name}Module.default;`).join('\n');

@@ -11,6 +11,7 @@
  * those is a spec rule (src/cluster/rules/raw-lines.ts) and the daemon judges the rest.
  */
 import { Type, type Static, type TObject, type TOptional, type TProperties, type TSchema } from '@sinclair/typebox';
+import { pacemakerSection } from './schema-pacemaker.js';
 
 /** A string with a pattern; `extra` adds length limits. */
 const Str = (pattern: string, description: string, extra: { minLength?: number; maxLength?: number } = {}) => Type.String({ pattern, ...extra, description });
@@ -262,4 +263,6 @@ export const clusterSchema = obj({
   vrrp,
   haproxy,
   lvs,
+  ha: Enum(['vrrp', 'pacemaker'], 'the HA engine: vrrp (keepalived, default) or pacemaker (corosync + pacemaker)'),
+  pacemaker: pacemakerSection,
 }, ['cluster', 'nodes'], 'a cluster spec');

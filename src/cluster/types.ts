@@ -40,3 +40,5 @@ export type LvsSpec = Static<typeof lvs>;
 export type VirtualServerSpec = LvsSpec['virtual_servers'][number];
 export type RealServerSpec = VirtualServerSpec['real_servers'][number];
 export type RealServerCheckSpec = Static<typeof realServerCheck>;
+
+export type { PacemakerSpec, PacemakerVipSpec, FenceDeviceSpec } from './schema-pacemaker.js';
