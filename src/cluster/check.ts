@@ -14,6 +14,8 @@ import { checkNginxText } from '../nginx/check.js';
 import { findingLine, readSpec } from './load.js';
 import { checkSpec } from './rules/index.js';
 import { comparePair } from './pair-compare.js';
+import { checkPacemakerFile, isPacemakerFile } from '../pacemaker/check.js';
+import { pacemakerSpecFindings } from '../pacemaker/spec-check.js';
 import { renderNodes, type DaemonFile, type NodeFiles } from './generate.js';
 
 export type FindingKind = 'schema' | 'spec' | 'pair' | 'daemon';
@@ -43,6 +45,7 @@ export async function checkCluster(file: string, opts: { netns?: NetnsMode; daem
   report.cluster = spec.cluster;
   report.nodes = spec.nodes.map((n) => n.name);
   const specFindings = checkSpec(spec, parsed.locator);
+  if (!specFindings.length && opts.daemons !== false) specFindings.push(...await pacemakerSpecFindings(spec, parsed.locator));
   report.findings = specFindings.map((f) => ({ kind: 'spec', line: findingLine(f), where: f.where, path: f.path, message: f.message, hint: f.hint }));
   if (specFindings.length) return report;
   if (opts.node !== undefined && !report.nodes.includes(opts.node)) {
@@ -70,7 +73,9 @@ export async function checkCluster(file: string, opts: { netns?: NetnsMode; daem
 export async function checkNodeFiles(n: NodeFiles, netns?: NetnsMode): Promise<FileCheck[]> {
   const out: FileCheck[] = [];
   for (const f of n.files) {
-    if (f.name === 'haproxy.cfg') {
+    if (isPacemakerFile(f.name)) {
+      out.push({ node: n.node, file: f.name, ...(await checkPacemakerFile(n.pacemaker!, f.name, f.content)) });
+    } else if (f.name === 'haproxy.cfg') {
       const r = await checkHaproxyText(f.content, 'haproxy.cfg');
       out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
     } else if (f.name === 'nginx.conf') {

@@ -14,14 +14,17 @@ import { nginxFile } from './expand-nginx.js';
 import { findingsError, loadSpec, type SpecLocator } from './load.js';
 import { checkSpec } from './rules/index.js';
 import type { ClusterSpec } from './types.js';
+import { pacemakerFiles, pacemakerSecret, type PacemakerFile } from '../pacemaker/files.js';
+import type { PacemakerModel } from '../pacemaker/model.js';
 
-export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf' | 'nginx.conf';
+export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf' | 'nginx.conf' | PacemakerFile;
 
 export interface NodeFiles {
   node: string;
   /** installPath: where config install writes it, when the spec says (nginx); else INSTALL_PATHS. */
   files: Array<{ name: DaemonFile; content: string; installPath?: string }>;
   keepalived?: KeepalivedConfig;
+  pacemaker?: PacemakerModel;
 }
 
 export interface CompiledSpec {
@@ -32,6 +35,7 @@ export interface CompiledSpec {
 }
 
 export function renderNodes(spec: ClusterSpec, specFile: string): NodeFiles[] {
+  const pcmk = pacemakerFiles(spec, specFile);
   return spec.nodes.map((n) => {
     const files: NodeFiles['files'] = [];
     if (spec.haproxy) files.push({ name: 'haproxy.cfg', content: renderHaproxy(spec.haproxy, header(specFile, spec, n.name, 'haproxy.cfg'), healthFrontend(spec)) });
@@ -39,7 +43,8 @@ export function renderNodes(spec: ClusterSpec, specFile: string): NodeFiles[] {
     if (ngx) files.push(ngx);
     const ka = expandKeepalived(spec, n, specFile);
     if (ka) files.push({ name: 'keepalived.conf', content: renderKeepalived(ka) });
-    return { node: n.name, files, keepalived: ka };
+    files.push(...(pcmk?.files ?? []));
+    return { node: n.name, files, keepalived: ka, pacemaker: pcmk?.model };
   });
 }
 
@@ -57,7 +62,7 @@ export async function compileSpec(file: string, node?: string): Promise<Compiled
 
 /** keepalived.conf carries the VRRP auth_pass: a new one must not be world-readable. */
 export function holdsSecret(name: DaemonFile, content: string): boolean {
-  return name === 'keepalived.conf' && /^\s*auth_pass\s/m.test(content);
+  return (name === 'keepalived.conf' && /^\s*auth_pass\s/m.test(content)) || pacemakerSecret(name, content);
 }
 
 export interface GeneratedFileResult { node: string; name: DaemonFile; path: string; changed: boolean; action: 'created' | 'updated' | 'unchanged'; diff: string }

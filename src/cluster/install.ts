@@ -16,14 +16,16 @@ import { refusePseudoFs } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { checkNodeFiles } from './check.js';
 import { compileSpec, holdsSecret, type DaemonFile, type NodeFiles } from './generate.js';
+import { PACEMAKER_INSTALL_PATHS } from '../pacemaker/files.js';
 
 export const INSTALL_PATHS: Record<DaemonFile, string> = {
   'haproxy.cfg': '/etc/haproxy/haproxy.cfg',
   'keepalived.conf': '/etc/keepalived/keepalived.conf',
   'nginx.conf': '/etc/nginx/nginx.conf',
+  ...PACEMAKER_INSTALL_PATHS,
 };
 
-const DAEMON_OF: Record<DaemonFile, 'haproxy' | 'keepalived' | 'nginx'> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived', 'nginx.conf': 'nginx' };
+const DAEMON_OF: Partial<Record<DaemonFile, 'haproxy' | 'keepalived' | 'nginx'>> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived', 'nginx.conf': 'nginx' };
 
 export interface InstalledFile {
   file: DaemonFile;

@@ -12,6 +12,7 @@
  */
 import { Type, type Static, type TObject, type TOptional, type TProperties, type TSchema } from '@sinclair/typebox';
 import { nginx, sticky } from './schema-nginx.js';
+import { pacemakerSection } from './schema-pacemaker.js';
 
 /** A string with a pattern; `extra` adds length limits. */
 const Str = (pattern: string, description: string, extra: { minLength?: number; maxLength?: number } = {}) => Type.String({ pattern, ...extra, description });
@@ -265,4 +266,6 @@ export const clusterSchema = obj({
   haproxy,
   lvs,
   nginx,
+  ha: Enum(['vrrp', 'pacemaker'], 'the HA engine: vrrp (keepalived, default) or pacemaker (corosync + pacemaker)'),
+  pacemaker: pacemakerSection,
 }, ['cluster', 'nodes'], 'a cluster spec');

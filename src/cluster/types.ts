@@ -44,3 +44,4 @@ export type RealServerCheckSpec = Static<typeof realServerCheck>;
 export type {
   NginxSpec, StickySpec, NginxUpstreamSpec, NginxServerSpec, NginxLocationSpec, NginxHttpServerSpec, NginxStreamSpec, NginxStreamUpstreamSpec,
 } from './schema-nginx.js';
+export type { PacemakerSpec, PacemakerVipSpec, FenceDeviceSpec } from './schema-pacemaker.js';

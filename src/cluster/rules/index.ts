@@ -11,6 +11,7 @@ import { distinctNodeAddresses, distinctNodeNames, distinctRouterIds, oneMasterN
 import { balancedQuotesInRawLines } from './raw-lines.js';
 import { NGINX_RULES } from './nginx.js';
 import type { SpecRule } from './rule.js';
+import { pacemakerDistinctIds, pacemakerFencing, pacemakerKnownNodes, pacemakerSectionMatchesHa } from './pacemaker.js';
 import {
   distinctInstanceNames, distinctPriorities, distinctScriptNames, distinctVrids, failingCheckMovesVip, instanceMasterIsNode,
   masterHasTopPriority, scriptSource, strictWithoutAuth, trackedScriptsDefined, unicastPeers, vipInNodeSubnet, vipLabelMatchesDevice, vipsUnique,
@@ -28,6 +29,7 @@ export const SPEC_RULES: readonly SpecRule[] = [
   realServerCheckUrls, distinctRealServers, distinctVirtualServers,
   balancedQuotesInRawLines,
   ...NGINX_RULES,
+  pacemakerSectionMatchesHa, pacemakerKnownNodes, pacemakerFencing, pacemakerDistinctIds,
 ];
 
 /** Runs every rule; findings in file order. */

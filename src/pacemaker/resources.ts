@@ -1,0 +1,116 @@
+/**
+ * The resource configuration, in two forms that say the same thing:
+ *   resources.crm  crmsh syntax, for `crm configure load update resources.crm`;
+ *   cib.xml        a whole CIB, for `cibadmin --replace --xml-file` where crmsh is absent,
+ *                  and for the offline checks (crm_verify -x, crm_simulate -x).
+ * The article's cluster: the VIPs and the proxy in one group (colocated, and started in order:
+ * VIP first, the proxy after it), an optional preferred node, stickiness, one fence device
+ * per node that never runs on the node it fences.
+ */
+import type { PacemakerModel, PcmkFence } from './model.js';
+
+/** The pacemaker scopes lbctl owns in a running cluster's CIB (install compares these). */
+export const OWNED_SCOPES = ['crm_config', 'resources', 'constraints', 'rsc_defaults'] as const;
+export type OwnedScope = (typeof OWNED_SCOPES)[number];
+
+const CIB_VALIDATE_WITH = 'pacemaker-3.9';
+const PROPERTY_SET = 'cib-bootstrap-options';
+/** Below the default stickiness (100): after a failover the resources stay where they are. */
+const PREFER_SCORE = 50;
+const RSC_DEFAULTS_SET = 'rsc-options';
+
+export function clusterProperties(m: PacemakerModel): Array<[string, string]> {
+  return [['stonith-enabled', m.noFencing ? 'false' : 'true'], ['dc-deadtime', m.dcDeadtime]];
+}
+
+function fenceParams(f: PcmkFence): Array<[string, string]> {
+  const p: Array<[string, string]> = [['pcmk_host_list', f.node], ...f.params.filter(([k]) => k !== 'pcmk_host_list')];
+  if (f.delay !== undefined) p.push(['pcmk_delay_base', f.delay]);
+  return p;
+}
+
+const locationId = (m: PacemakerModel) => `${m.group}-prefers-${m.preferredNode}`;
+const fenceAvoidId = (f: PcmkFence) => `${f.id}-avoids-${f.node}`;
+
+/** crmsh configuration syntax. */
+export function renderCrm(m: PacemakerModel, header: string[]): string {
+  const out = header.map((h) => `# ${h}`);
+  out.push(`# Load with: crm configure load update resources.crm`);
+  out.push(`property ${PROPERTY_SET}: \\`, ...clusterProperties(m).map(([k, v], i, a) => `\t${k}=${v}${i < a.length - 1 ? ' \\' : ''}`));
+  out.push(`rsc_defaults ${RSC_DEFAULTS_SET}: \\`, `\tresource-stickiness=${m.stickiness}`);
+  for (const v of m.vips) {
+    out.push(`primitive ${v.id} ocf:heartbeat:IPaddr2 \\`, `\tparams ip=${v.ip} cidr_netmask=${v.cidrNetmask} nic=${v.nic} \\`, `\top monitor interval=${m.proxy.monitorInterval} timeout=${m.proxy.monitorTimeout}`);
+  }
+  out.push(`primitive ${m.proxy.id} ${m.proxy.agent} \\`, `\top monitor interval=${m.proxy.monitorInterval} timeout=${m.proxy.monitorTimeout}`);
+  for (const f of m.fencing) {
+    out.push(`primitive ${f.id} stonith:${f.agent} \\`, `\tparams ${fenceParams(f).map(([k, v]) => `${k}=${crmValue(v)}`).join(' ')} \\`, `\top monitor interval=${f.monitorInterval}`);
+  }
+  out.push(`group ${m.group} ${[...m.vips.map((v) => v.id), m.proxy.id].join(' ')}`);
+  if (m.preferredNode) out.push(`location ${locationId(m)} ${m.group} ${PREFER_SCORE}: ${m.preferredNode}`);
+  for (const f of m.fencing) out.push(`location ${fenceAvoidId(f)} ${f.id} -inf: ${f.node}`);
+  out.push('');
+  return out.join('\n');
+}
+
+/** crmsh splits params on spaces: quote a value that has any. */
+function crmValue(v: string): string {
+  return /^[^\s]+$/.test(v) ? v : `"${v}"`;
+}
+
+export function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const nv = (id: string, name: string, value: string, indent: string) => `${indent}<nvpair id="${xmlEscape(`${id}-${name}`)}" name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`;
+
+/** The configuration scopes lbctl owns, each as an XML element (indented for cib.xml). */
+export function renderScopes(m: PacemakerModel): Record<OwnedScope, string> {
+  const i2 = '    ';
+  const crmConfig = [`${i2}<crm_config>`, `${i2}  <cluster_property_set id="${PROPERTY_SET}">`,
+    ...clusterProperties(m).map(([k, v]) => nv(PROPERTY_SET, k, v, `${i2}    `)), `${i2}  </cluster_property_set>`, `${i2}</crm_config>`];
+  const op = (id: string, indent: string, interval: string, timeout?: string) => [`${indent}<operations>`,
+    `${indent}  <op id="${id}-monitor-interval-${interval}" name="monitor" interval="${interval}"${timeout ? ` timeout="${timeout}"` : ''}/>`, `${indent}</operations>`];
+  const attrs = (id: string, indent: string, pairs: Array<[string, string]>) => [`${indent}<instance_attributes id="${id}-instance_attributes">`,
+    ...pairs.map(([k, v]) => nv(`${id}-instance_attributes`, k, v, `${indent}  `)), `${indent}</instance_attributes>`];
+  const [pclass, ...rest] = m.proxy.agent.split(':');
+  const resources = [`${i2}<resources>`, `${i2}  <group id="${m.group}">`];
+  const inner = `${i2}      `;
+  for (const v of m.vips) {
+    resources.push(`${i2}    <primitive id="${v.id}" class="ocf" provider="heartbeat" type="IPaddr2">`,
+      ...attrs(v.id, inner, [['ip', v.ip], ['cidr_netmask', String(v.cidrNetmask)], ['nic', v.nic]]), ...op(v.id, inner, m.proxy.monitorInterval, m.proxy.monitorTimeout), `${i2}    </primitive>`);
+  }
+  resources.push(`${i2}    <primitive id="${m.proxy.id}" class="${pclass}" type="${xmlEscape(rest.join(':'))}">`, ...op(m.proxy.id, inner, m.proxy.monitorInterval, m.proxy.monitorTimeout), `${i2}    </primitive>`);
+  resources.push(`${i2}  </group>`);
+  for (const f of m.fencing) {
+    resources.push(`${i2}  <primitive id="${f.id}" class="stonith" type="${f.agent}">`, ...attrs(f.id, `${i2}    `, fenceParams(f)), ...op(f.id, `${i2}    `, f.monitorInterval), `${i2}  </primitive>`);
+  }
+  resources.push(`${i2}</resources>`);
+  const constraints = [`${i2}<constraints>`];
+  if (m.preferredNode) constraints.push(`${i2}  <rsc_location id="${locationId(m)}" rsc="${m.group}" node="${m.preferredNode}" score="${PREFER_SCORE}"/>`);
+  for (const f of m.fencing) constraints.push(`${i2}  <rsc_location id="${fenceAvoidId(f)}" rsc="${f.id}" node="${f.node}" score="-INFINITY"/>`);
+  constraints.push(`${i2}</constraints>`);
+  const rscDefaults = [`${i2}<rsc_defaults>`, `${i2}  <meta_attributes id="${RSC_DEFAULTS_SET}">`, nv(RSC_DEFAULTS_SET, 'resource-stickiness', String(m.stickiness), `${i2}    `), `${i2}  </meta_attributes>`, `${i2}</rsc_defaults>`];
+  return { crm_config: crmConfig.join('\n'), resources: resources.join('\n'), constraints: constraints.join('\n'), rsc_defaults: rscDefaults.join('\n') };
+}
+
+/** A whole CIB: the owned scopes, the nodes (corosync node ids), an empty status. */
+export function renderCib(m: PacemakerModel, header: string[]): string {
+  const s = renderScopes(m);
+  return [
+    '<?xml version="1.0"?>',
+    ...header.map((h) => `<!-- ${h.replace(/--/g, '- -')} -->`),
+    `<cib validate-with="${CIB_VALIDATE_WITH}" admin_epoch="0" epoch="1" num_updates="0">`,
+    '  <configuration>',
+    s.crm_config,
+    '    <nodes>',
+    ...m.nodes.map((n) => `      <node id="${n.nodeid}" uname="${n.name}"/>`),
+    '    </nodes>',
+    s.resources,
+    s.constraints,
+    s.rsc_defaults,
+    '  </configuration>',
+    '  <status/>',
+    '</cib>',
+    '',
+  ].join('\n');
+}
