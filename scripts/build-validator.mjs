@@ -9,7 +9,7 @@
  * The schema is TypeScript and this runs before tsc: it is transpiled on its own (it imports
  * only @sinclair/typebox) into node_modules/.cache, where that import resolves.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -23,21 +23,28 @@ const out = path.join(root, 'src', 'cluster', 'validator.generated.ts');
 // coerceTypes: YAML users write `auth_pass: 1111` and `bind: "*:80"` for a one-item list.
 // verbose: load.ts words each refusal from the failing value and its schema's description.
 // These options are compiled into the code, so they live here only.
-const AJV_OPTIONS = { allErrors: true, verbose: true, coerceTypes: 'array', allowUnionTypes: true, strict: true };
+// inlineRefs false: each $ref'd section (schema.ts definitions) becomes its own function.
+const AJV_OPTIONS = { allErrors: true, verbose: true, coerceTypes: 'array', allowUnionTypes: true, strict: true, inlineRefs: false };
 
-const js = ts.transpileModule(readFileSync(schemaTs, 'utf8'), {
-  compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  fileName: schemaTs,
-}).outputText;
+// Section schemas live beside it as schema-<section>.ts (importing only TypeBox too): each is
+// transpiled into the same temporary directory, its ./schema-*.js imports pointed at the .mjs.
 const cache = path.join(root, 'node_modules', '.cache', 'lbctl-build-validator');
-mkdirSync(cache, { recursive: true });
-const tmp = path.join(cache, `schema-${process.pid}.mjs`);
-writeFileSync(tmp, js);
+const tmpDir = path.join(cache, `schema-${process.pid}`);
+mkdirSync(tmpDir, { recursive: true });
+const sources = readdirSync(path.dirname(schemaTs)).filter((f) => /^schema(-[a-z0-9-]+)?\.ts$/.test(f));
+for (const f of sources) {
+  const file = path.join(path.dirname(schemaTs), f);
+  const js = ts.transpileModule(readFileSync(file, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    fileName: file,
+  }).outputText.replace(/from '\.\/(schema-[a-z0-9-]+)\.js'/g, "from './$1.mjs'");
+  writeFileSync(path.join(tmpDir, f.replace(/\.ts$/, '.mjs')), js);
+}
 let clusterSchema;
 try {
-  ({ clusterSchema } = await import(pathToFileURL(tmp).href));
+  ({ clusterSchema } = await import(pathToFileURL(path.join(tmpDir, 'schema.mjs')).href));
 } finally {
-  rmSync(tmp, { force: true });
+  rmSync(tmpDir, { recursive: true, force: true });
 }
 
 const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });

@@ -13,6 +13,8 @@ import { findingLine, readSpec } from './load.js';
 import { checkSpec } from './rules/index.js';
 import { comparePair } from './pair-compare.js';
 import { renderNodes, type DaemonFile, type NodeFiles } from './generate.js';
+import { checkFrrText } from '../tier/frr.js';
+import { tierWarnings } from './rules/tier.js';
 
 export type FindingKind = 'schema' | 'spec' | 'pair' | 'daemon';
 
@@ -27,6 +29,8 @@ export interface CheckReport {
   nodes: string[];
   findings: CheckFinding[];
   files: FileCheck[];
+  /** Spec lines that pass but deserve a look (file:line:col). */
+  warnings?: string[];
 }
 
 export async function checkCluster(file: string, opts: { netns?: NetnsMode; daemons?: boolean; node?: string } = {}): Promise<CheckReport> {
@@ -43,6 +47,7 @@ export async function checkCluster(file: string, opts: { netns?: NetnsMode; daem
   const specFindings = checkSpec(spec, parsed.locator);
   report.findings = specFindings.map((f) => ({ kind: 'spec', line: findingLine(f), where: f.where, path: f.path, message: f.message, hint: f.hint }));
   if (specFindings.length) return report;
+  report.warnings = tierWarnings(spec, parsed.locator).map(findingLine);
   if (opts.node !== undefined && !report.nodes.includes(opts.node)) {
     throw new NotFoundError(`node ${opts.node} is not in the spec`, { where: shown, hint: `use one of: ${report.nodes.join(', ')}` });
   }
@@ -70,6 +75,9 @@ export async function checkNodeFiles(n: NodeFiles, netns?: NetnsMode): Promise<F
   for (const f of n.files) {
     if (f.name === 'haproxy.cfg') {
       const r = await checkHaproxyText(f.content, 'haproxy.cfg');
+      out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
+    } else if (f.name === 'frr.conf') {
+      const r = await checkFrrText(f.content, 'frr.conf');
       out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
     } else {
       const r = await checkKeepalivedText(f.content, keepalivedInterfaces(n.keepalived!), { netns, label: 'keepalived.conf' });

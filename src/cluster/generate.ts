@@ -13,8 +13,9 @@ import { expandKeepalived, header, healthFrontend } from './expand.js';
 import { findingsError, loadSpec, type SpecLocator } from './load.js';
 import { checkSpec } from './rules/index.js';
 import type { ClusterSpec } from './types.js';
+import { tierNodeFiles } from '../tier/files.js';
 
-export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf';
+export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf' | 'frr.conf';
 
 export interface NodeFiles {
   node: string;
@@ -35,6 +36,7 @@ export function renderNodes(spec: ClusterSpec, specFile: string): NodeFiles[] {
     if (spec.haproxy) files.push({ name: 'haproxy.cfg', content: renderHaproxy(spec.haproxy, header(specFile, spec, n.name, 'haproxy.cfg'), healthFrontend(spec)) });
     const ka = expandKeepalived(spec, n, specFile);
     if (ka) files.push({ name: 'keepalived.conf', content: renderKeepalived(ka) });
+    files.push(...tierNodeFiles(spec, n.name));
     return { node: n.name, files, keepalived: ka };
   });
 }

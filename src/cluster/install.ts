@@ -20,9 +20,11 @@ import { compileSpec, holdsSecret, type DaemonFile, type NodeFiles } from './gen
 export const INSTALL_PATHS: Record<DaemonFile, string> = {
   'haproxy.cfg': '/etc/haproxy/haproxy.cfg',
   'keepalived.conf': '/etc/keepalived/keepalived.conf',
+  'frr.conf': '/etc/frr/frr.conf',
 };
 
-const DAEMON_OF: Record<DaemonFile, 'haproxy' | 'keepalived'> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived' };
+// FRR is reloaded by its own tools (frr-reload.py): lbctl installs frr.conf and leaves the daemons be.
+const DAEMON_OF: Record<DaemonFile, 'haproxy' | 'keepalived' | undefined> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived', 'frr.conf': undefined };
 
 export interface InstalledFile {
   file: DaemonFile;

@@ -11,6 +11,7 @@
  * those is a spec rule (src/cluster/rules/raw-lines.ts) and the daemon judges the rest.
  */
 import { Type, type Static, type TObject, type TOptional, type TProperties, type TSchema } from '@sinclair/typebox';
+import { tier, type TierStatic } from './schema-tier.js';
 
 /** A string with a pattern; `extra` adds length limits. */
 const Str = (pattern: string, description: string, extra: { minLength?: number; maxLength?: number } = {}) => Type.String({ pattern, ...extra, description });
@@ -262,4 +263,9 @@ export const clusterSchema = obj({
   vrrp,
   haproxy,
   lvs,
+  // A $ref, not inlined (build-validator: inlineRefs false), so ajv compiles the section into a
+  // function of its own: one validate function for the whole spec grew past tsc's control-flow
+  // limit, which then stops narrowing in every file. Unsafe hands tsc the section's type ready-made.
+  tier: Type.Unsafe<TierStatic>({ $ref: '#/definitions/tier', description: tier.description }),
 }, ['cluster', 'nodes'], 'a cluster spec');
+(clusterSchema as { definitions?: Record<string, TSchema> }).definitions = { tier };

@@ -10,6 +10,7 @@ import { backendsDefined, conditionsUseDefinedAcls, distinctProxyNames, distinct
 import { distinctNodeAddresses, distinctNodeNames, distinctRouterIds, oneMasterNode } from './nodes.js';
 import { balancedQuotesInRawLines } from './raw-lines.js';
 import type { SpecRule } from './rule.js';
+import { TIER_RULES } from './tier.js';
 import {
   distinctInstanceNames, distinctPriorities, distinctScriptNames, distinctVrids, failingCheckMovesVip, instanceMasterIsNode,
   masterHasTopPriority, scriptSource, strictWithoutAuth, trackedScriptsDefined, unicastPeers, vipInNodeSubnet, vipLabelMatchesDevice, vipsUnique,
@@ -26,6 +27,7 @@ export const SPEC_RULES: readonly SpecRule[] = [
   distinctProxyNames, reservedHealthName, conditionsUseDefinedAcls, httpRequestArguments, backendsDefined, distinctServers,
   realServerCheckUrls, distinctRealServers, distinctVirtualServers,
   balancedQuotesInRawLines,
+  ...TIER_RULES,
 ];
 
 /** Runs every rule; findings in file order. */
