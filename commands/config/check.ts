@@ -17,6 +17,7 @@ export default class ConfigCheck extends LbctlCommand {
   async run(): Promise<CheckReport> {
     const { args, flags } = await this.parse(ConfigCheck);
     const report = await checkCluster(args.spec, { netns: flags.netns as 'auto', daemons: !flags['no-daemons'], node: flags.node });
+    for (const w of report.warnings ?? []) this.human(color.yellow(`warning: ${w}`));
     for (const f of report.files) {
       for (const w of f.warnings) this.human(color.yellow(`warning: ${f.node}/${w}`));
     }

@@ -17,6 +17,8 @@ import { comparePair } from './pair-compare.js';
 import { checkPacemakerFile, isPacemakerFile } from '../pacemaker/check.js';
 import { pacemakerSpecFindings } from '../pacemaker/spec-check.js';
 import { renderNodes, type DaemonFile, type NodeFiles } from './generate.js';
+import { checkFrrText } from '../tier/frr.js';
+import { tierWarnings } from './rules/tier.js';
 
 export type FindingKind = 'schema' | 'spec' | 'pair' | 'daemon';
 
@@ -31,6 +33,8 @@ export interface CheckReport {
   nodes: string[];
   findings: CheckFinding[];
   files: FileCheck[];
+  /** Spec lines that pass but deserve a look (file:line:col). */
+  warnings?: string[];
 }
 
 export async function checkCluster(file: string, opts: { netns?: NetnsMode; daemons?: boolean; node?: string } = {}): Promise<CheckReport> {
@@ -48,6 +52,7 @@ export async function checkCluster(file: string, opts: { netns?: NetnsMode; daem
   if (!specFindings.length && opts.daemons !== false) specFindings.push(...await pacemakerSpecFindings(spec, parsed.locator));
   report.findings = specFindings.map((f) => ({ kind: 'spec', line: findingLine(f), where: f.where, path: f.path, message: f.message, hint: f.hint }));
   if (specFindings.length) return report;
+  report.warnings = tierWarnings(spec, parsed.locator).map(findingLine);
   if (opts.node !== undefined && !report.nodes.includes(opts.node)) {
     throw new NotFoundError(`node ${opts.node} is not in the spec`, { where: shown, hint: `use one of: ${report.nodes.join(', ')}` });
   }
@@ -80,6 +85,8 @@ export async function checkNodeFiles(n: NodeFiles, netns?: NetnsMode): Promise<F
       out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
     } else if (f.name === 'nginx.conf') {
       const r = await checkNginxText(f.content, { confD: path.basename(f.installPath ?? 'nginx.conf') !== 'nginx.conf' });
+    } else if (f.name === 'frr.conf') {
+      const r = await checkFrrText(f.content, 'frr.conf');
       out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
     } else {
       const r = await checkKeepalivedText(f.content, keepalivedInterfaces(n.keepalived!), { netns, label: 'keepalived.conf' });

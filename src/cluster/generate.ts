@@ -16,8 +16,9 @@ import { checkSpec } from './rules/index.js';
 import type { ClusterSpec } from './types.js';
 import { pacemakerFiles, pacemakerSecret, type PacemakerFile } from '../pacemaker/files.js';
 import type { PacemakerModel } from '../pacemaker/model.js';
+import { tierNodeFiles } from '../tier/files.js';
 
-export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf' | 'nginx.conf' | PacemakerFile;
+export type DaemonFile = 'haproxy.cfg' | 'keepalived.conf' | 'nginx.conf' | PacemakerFile | 'frr.conf';
 
 export interface NodeFiles {
   node: string;
@@ -44,6 +45,7 @@ export function renderNodes(spec: ClusterSpec, specFile: string): NodeFiles[] {
     const ka = expandKeepalived(spec, n, specFile);
     if (ka) files.push({ name: 'keepalived.conf', content: renderKeepalived(ka) });
     files.push(...(pcmk?.files ?? []));
+    files.push(...tierNodeFiles(spec, n.name));
     return { node: n.name, files, keepalived: ka, pacemaker: pcmk?.model };
   });
 }

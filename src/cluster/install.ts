@@ -22,9 +22,11 @@ export const INSTALL_PATHS: Record<DaemonFile, string> = {
   'haproxy.cfg': '/etc/haproxy/haproxy.cfg',
   'keepalived.conf': '/etc/keepalived/keepalived.conf',
   'nginx.conf': '/etc/nginx/nginx.conf',
+  'frr.conf': '/etc/frr/frr.conf',
   ...PACEMAKER_INSTALL_PATHS,
 };
 
+// FRR is reloaded by its own tools (frr-reload.py): lbctl installs frr.conf and leaves the daemons be.
 const DAEMON_OF: Partial<Record<DaemonFile, 'haproxy' | 'keepalived' | 'nginx'>> = { 'haproxy.cfg': 'haproxy', 'keepalived.conf': 'keepalived', 'nginx.conf': 'nginx' };
 
 export interface InstalledFile {

@@ -12,6 +12,7 @@ import { balancedQuotesInRawLines } from './raw-lines.js';
 import { NGINX_RULES } from './nginx.js';
 import type { SpecRule } from './rule.js';
 import { pacemakerDistinctIds, pacemakerFencing, pacemakerKnownNodes, pacemakerSectionMatchesHa } from './pacemaker.js';
+import { TIER_RULES } from './tier.js';
 import {
   distinctInstanceNames, distinctPriorities, distinctScriptNames, distinctVrids, failingCheckMovesVip, instanceMasterIsNode,
   masterHasTopPriority, scriptSource, strictWithoutAuth, trackedScriptsDefined, unicastPeers, vipInNodeSubnet, vipLabelMatchesDevice, vipsUnique,
@@ -30,6 +31,7 @@ export const SPEC_RULES: readonly SpecRule[] = [
   balancedQuotesInRawLines,
   ...NGINX_RULES,
   pacemakerSectionMatchesHa, pacemakerKnownNodes, pacemakerFencing, pacemakerDistinctIds,
+  ...TIER_RULES,
 ];
 
 /** Runs every rule; findings in file order. */

@@ -1,0 +1,295 @@
+/**
+ * The active-active tier in the kernel lab (issue 17), shared by test/kernel/tier-ecmp.test.ts
+ * and bench/ecmp.ts. Namespaces (prefix tr): trr router, trd1-3 directors, trs1-4 DR real
+ * servers, trc client; one bridge tr-lan (10.97.1.0/24: router .1, directors .11-.13, real
+ * servers .21-.24) and the client link (10.97.3.0/24: router .1, client .100-.109). The VIP
+ * 10.97.100.10:9000 reaches the directors over the router's ECMP route, learnt by BGP from
+ * FRR in every director (lbctl's frr.conf and health gate) and in the router.
+ *
+ * Every director is built with today's single lbctl commands, from what the spec expands to
+ * (tierDirectorDesired): director prep, restore, then the IPVS sysctls.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lbctlRoot } from '../../../src/cli/inprocess.js';
+import { compileSpec } from '../../../src/cluster/generate.js';
+import { printRules } from '../../../src/ipvs/rules.js';
+import { tierDirectorDesired, tierRealServers, type TierDirectorDesired } from '../../../src/tier/expand.js';
+import { renderFrr } from '../../../src/tier/frr.js';
+import { renderGateScript } from '../../../src/tier/gate.js';
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+export const VIP = '10.97.100.10';
+export const PORT = 9000;
+export const DIRECTORS = ['d1', 'd2', 'd3'];
+export const REAL_SERVERS = ['s1', 's2', 's3', 's4'];
+const ROUTER_ASN = 65097;
+const CLIENT_ADDRS = Array.from({ length: 10 }, (_, i) => `10.97.3.${100 + i}`);
+const ns = (h: string) => `tr${h}`;
+const dirAddr = (d: string) => `10.97.1.${10 + Number(d.slice(1))}`;
+const rsAddr = (s: string) => `10.97.1.${20 + Number(s.slice(1))}`;
+const work = '/run/tr-lab';
+
+type Child = ResultPromise<{ buffer: false; stdin: 'pipe'; stdout: 'pipe'; stderr: 'pipe'; reject: false }>;
+const children: Child[] = [];
+
+async function sh(cmd: string, args: string[], opts: { reject?: boolean } = {}) {
+  return execa(cmd, args, { reject: opts.reject ?? true, timeout: 120_000 });
+}
+const nsx = (n: string, cmd: string, args: string[], opts?: { reject?: boolean }) => sh('ip', ['netns', 'exec', ns(n), cmd, ...args], opts);
+
+/** `lbctl ARGS` inside a namespace, as an operator would run it there. */
+export async function lbctl(n: string, args: string[]) {
+  const r = await execa('ip', ['netns', 'exec', ns(n), process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args], { reject: false, timeout: 120_000 });
+  if (r.exitCode !== 0) throw new Error(`lbctl ${args.join(' ')} in ${ns(n)} exited ${r.exitCode}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+function spawn(n: string, cmd: string, args: string[], env: Record<string, string> = {}): Child {
+  const c = execa('ip', ['netns', 'exec', ns(n), cmd, ...args], { buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, env }) as Child;
+  children.push(c);
+  return c;
+}
+
+function lines(c: Child): () => Promise<string> {
+  let buf = '';
+  const queue: string[] = [];
+  const waiting: Array<(l: string) => void> = [];
+  c.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const w = waiting.shift();
+      if (w) w(l); else queue.push(l);
+    }
+  });
+  return () => new Promise((resolve, reject) => {
+    const l = queue.shift();
+    if (l !== undefined) { resolve(l); return; }
+    const t = setTimeout(() => reject(new Error('no answer in 120 s')), 120_000);
+    waiting.push((x) => { clearTimeout(t); resolve(x); });
+  });
+}
+
+export interface Client {
+  ask<T>(cmd: string): Promise<T>;
+}
+
+async function frr(n: string, conf: string): Promise<void> {
+  const dir = `/run/frr/${ns(n)}`;
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, 'frr.conf'), conf);
+  await sh('chown', ['-R', 'frr:frr', dir]);
+  for (const d of ['zebra', 'bfdd', 'bgpd']) {
+    await nsx(n, `/usr/lib/frr/${d}`, ['-d', '-f', `${dir}/frr.conf`, '-z', `${dir}/zserv.api`, '--vty_socket', dir, '-i', `${dir}/${d}.pid`, '-u', 'frr', '-g', 'frr', '-A', '127.0.0.1']);
+  }
+}
+
+function routerConf(bfd: boolean): string {
+  return [
+    'frr defaults traditional', 'hostname router', '!',
+    `router bgp ${ROUTER_ASN}`, ' bgp router-id 10.97.1.1', ' no bgp ebgp-requires-policy', ' timers bgp 1 3',
+    ...DIRECTORS.flatMap((d) => [` neighbor ${dirAddr(d)} remote-as 65098`, ...(bfd ? [` neighbor ${dirAddr(d)} bfd profile lbctl-tier`] : [])]),
+    ' !', ' address-family ipv4 unicast', '  maximum-paths 8', ' exit-address-family', '!',
+    ...(bfd ? ['bfd', ' profile lbctl-tier', '  transmit-interval 300', '  receive-interval 300', '  detect-multiplier 3', '!'] : []),
+  ].join('\n') + '\n';
+}
+
+export interface Tier {
+  desired: Map<string, TierDirectorDesired>;
+  client: Client;
+  /** Directors the router's route to the VIP holds now. */
+  nexthops(): Promise<string[]>;
+  /** ms until the router's route holds exactly `want` directors (polled; resolution in `pollMs`). */
+  waitNexthops(want: number, timeoutMs?: number): Promise<{ ms: number; polls: number }>;
+  withdraw(d: string): Promise<void>;
+  announce(d: string): Promise<void>;
+  linkDown(d: string): Promise<void>;
+  linkUp(d: string): Promise<void>;
+  /** Put one scheduler on every director's service (the rr anchor), through lbctl restore. */
+  setScheduler(rules: (d: TierDirectorDesired) => string): Promise<void>;
+  digests(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** Build the whole tier from the spec; bfd false strips BFD from every FRR config (the bench's "without BFD"). */
+export async function buildTier(opts: { spec?: string; bfd?: boolean } = {}): Promise<Tier> {
+  const bfd = opts.bfd !== false;
+  const compiled = await compileSpec(opts.spec ?? path.join(lbctlRoot(), 'examples', 'tier-ecmp.yaml'));
+  const spec = compiled.spec;
+  if (!bfd && spec.tier?.bgp) spec.tier.bgp.bfd = false;
+  const desired = new Map(DIRECTORS.map((d) => [d, tierDirectorDesired(spec, d)]));
+  await fs.mkdir(work, { recursive: true });
+
+  await sh('ip', ['link', 'add', 'tr-lan', 'type', 'bridge']);
+  await sh('ip', ['link', 'set', 'tr-lan', 'up']);
+  const hosts = ['r', ...DIRECTORS, ...REAL_SERVERS, 'c'];
+  for (const h of hosts) {
+    await sh('ip', ['netns', 'add', ns(h)]);
+    await nsx(h, 'ip', ['link', 'set', 'lo', 'up']);
+  }
+  for (const h of hosts.filter((x) => x !== 'c')) {
+    await sh('ip', ['link', 'add', `tr-${h}`, 'type', 'veth', 'peer', 'name', `tr-${h}-p`]);
+    await sh('ip', ['link', 'set', `tr-${h}-p`, 'netns', ns(h)]);
+    await nsx(h, 'ip', ['link', 'set', `tr-${h}-p`, 'name', 'eth0']);
+    await sh('ip', ['link', 'set', `tr-${h}`, 'master', 'tr-lan', 'up']);
+    const addr = h === 'r' ? '10.97.1.1' : h.startsWith('d') ? dirAddr(h) : rsAddr(h);
+    await nsx(h, 'ip', ['addr', 'add', `${addr}/24`, 'dev', 'eth0']);
+    await nsx(h, 'ip', ['link', 'set', 'eth0', 'up']);
+    if (h !== 'r') await nsx(h, 'ip', ['route', 'add', 'default', 'via', '10.97.1.1']);
+  }
+  await sh('ip', ['link', 'add', 'tr-c', 'type', 'veth', 'peer', 'name', 'tr-c-p']);
+  await sh('ip', ['link', 'set', 'tr-c', 'netns', ns('r')]);
+  await sh('ip', ['link', 'set', 'tr-c-p', 'netns', ns('c')]);
+  await nsx('r', 'ip', ['addr', 'add', '10.97.3.1/24', 'dev', 'tr-c']);
+  await nsx('r', 'ip', ['link', 'set', 'tr-c', 'up']);
+  for (const a of CLIENT_ADDRS) await nsx('c', 'ip', ['addr', 'add', `${a}/24`, 'dev', 'tr-c-p']);
+  await nsx('c', 'ip', ['link', 'set', 'tr-c-p', 'up']);
+  await nsx('c', 'ip', ['route', 'add', 'default', 'via', '10.97.3.1']);
+  // The router: forwarding, and an ECMP hash over the 5-tuple (policy 1 split single flows over veth).
+  for (const [k, v] of [['net.ipv4.ip_forward', '1'], ['net.ipv4.fib_multipath_hash_policy', '3'], ['net.ipv4.fib_multipath_hash_fields', '0x0037']]) {
+    await nsx('r', 'sysctl', ['-qw', `${k}=${v}`]);
+  }
+
+  // Real servers: lbctl realserver prep (VIP on lo, ARP quiet), then an echo server naming itself.
+  const rsPrep = new Map(tierRealServers(spec.tier!).map((r) => [r.address, r.prep]));
+  for (const s of REAL_SERVERS) {
+    await lbctl(s, rsPrep.get(rsAddr(s))!);
+    const c = spawn(s, process.execPath, [here('tier-echo.js'), s, String(PORT)]);
+    if (await lines(c)() !== 'ready') throw new Error(`echo server ${s} did not start`);
+  }
+
+  // Directors: lbctl director prep + restore, the IPVS sysctls, FRR from lbctl's frr.conf, the gate.
+  for (const d of DIRECTORS) {
+    const want = desired.get(d)!;
+    for (const argv of want.prep) await lbctl(d, argv);
+    const rules = path.join(work, `${d}.rules`);
+    await fs.writeFile(rules, printRules(want.table));
+    await lbctl(d, ['restore', rules]);
+    for (const s of want.sysctls) await nsx(d, 'sysctl', ['-qw', `${s.key}=${s.value}`]);
+    await frr(d, renderFrr(want.frr!));
+    const gate = path.join(work, `${d}.gate`);
+    await fs.writeFile(gate, renderGateScript(want.gate, d), { mode: 0o755 });
+    spawn(d, 'bash', [gate], { LBCTL_VTY_SOCKET: `/run/frr/${ns(d)}`, LBCTL_TIER_MAINTENANCE: path.join(work, `${d}.maintenance`), PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
+  }
+  await frr('r', routerConf(bfd));
+
+  const clientProc = spawn('c', process.execPath, [here('tier-clients.js'), VIP, String(PORT), CLIENT_ADDRS.join(',')]);
+  const next = lines(clientProc);
+  const client: Client = {
+    async ask<T>(cmd: string): Promise<T> {
+      clientProc.stdin!.write(`${cmd}\n`);
+      const answer = JSON.parse(await next()) as T & { error?: string };
+      if (answer.error) throw new Error(`client ${cmd}: ${answer.error}`);
+      return answer;
+    },
+  };
+
+  async function nexthops(): Promise<string[]> {
+    const r = await sh('ip', ['-n', ns('r'), '-j', 'route', 'show', `${VIP}/32`]);
+    const routes = JSON.parse(r.stdout || '[]') as Array<{ gateway?: string; nexthops?: Array<{ gateway: string }>; nhid?: number }>;
+    if (!routes.length) return [];
+    const rt = routes[0];
+    if (rt.nexthops) return rt.nexthops.map((n) => n.gateway);
+    if (rt.gateway) return [rt.gateway];
+    if (rt.nhid !== undefined) {
+      const g = JSON.parse((await sh('ip', ['-n', ns('r'), '-j', 'nexthop', 'show', 'id', String(rt.nhid)])).stdout) as Array<{ group?: Array<{ id: number }>; gateway?: string }>;
+      if (g[0]?.gateway) return [g[0].gateway];
+      const out: string[] = [];
+      for (const m of g[0]?.group ?? []) {
+        const x = JSON.parse((await sh('ip', ['-n', ns('r'), '-j', 'nexthop', 'show', 'id', String(m.id)])).stdout) as Array<{ gateway?: string }>;
+        if (x[0]?.gateway) out.push(x[0].gateway);
+      }
+      return out;
+    }
+    return [];
+  }
+
+  const tier: Tier = {
+    desired,
+    client,
+    nexthops,
+    async waitNexthops(want, timeoutMs = 240_000) {
+      const t0 = performance.now();
+      let polls = 0;
+      while (performance.now() - t0 < timeoutMs) {
+        polls++;
+        if ((await nexthops()).length === want) return { ms: Math.round(performance.now() - t0), polls };
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`the router's route to ${VIP} did not reach ${want} next hops in ${timeoutMs} ms (has ${(await nexthops()).join(', ')})`);
+    },
+    async withdraw(d) { await fs.writeFile(path.join(work, `${d}.maintenance`), ''); },
+    async announce(d) { await fs.rm(path.join(work, `${d}.maintenance`), { force: true }); },
+    async linkDown(d) { await nsx(d, 'ip', ['link', 'set', 'eth0', 'down']); },
+    async linkUp(d) {
+      await nsx(d, 'ip', ['link', 'set', 'eth0', 'up']);
+      await nsx(d, 'ip', ['route', 'replace', 'default', 'via', '10.97.1.1']);
+    },
+    async setScheduler(rules) {
+      for (const d of DIRECTORS) {
+        const file = path.join(work, `${d}.anchor.rules`);
+        await fs.writeFile(file, rules(desired.get(d)!));
+        await lbctl(d, ['restore', file]);
+      }
+    },
+    async digests() {
+      const out: string[] = [];
+      for (const d of DIRECTORS) {
+        const r = await execa('ip', ['netns', 'exec', ns(d), process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), 'director', 'check', '--mode', 'dr', '--vip', VIP, '--dev', 'lo', '--tier', '--json'], { reject: false });
+        out.push((JSON.parse(r.stdout) as { tier: { digest: string; ok: boolean } }).tier.digest);
+      }
+      return out;
+    },
+    async stop() {
+      for (const d of DIRECTORS) await fs.writeFile(path.join(work, `${d}.maintenance`), '').catch(() => undefined);
+      for (const c of children) { c.kill('SIGTERM'); }
+      await Promise.all(children.map((c) => Promise.race([c, new Promise((r) => setTimeout(r, 5000))])));
+      for (const c of children) c.kill('SIGKILL');
+      children.length = 0;
+      for (const h of ['r', ...DIRECTORS]) {
+        for (const d of ['bgpd', 'bfdd', 'zebra']) {
+          const pid = await fs.readFile(`/run/frr/${ns(h)}/${d}.pid`, 'utf8').catch(() => '');
+          if (/^\d+\s*$/.test(pid)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+        }
+      }
+      for (const h of hosts) await sh('ip', ['netns', 'del', ns(h)], { reject: false });
+      await sh('ip', ['link', 'del', 'tr-lan'], { reject: false });
+    },
+  };
+  return tier;
+}
+
+/** The worst deviation from an even spread, as a fraction of even (0.15 = 15%). */
+export function spreadError(servers: Record<string, number>, names = REAL_SERVERS): number {
+  const total = names.reduce((a, n) => a + (servers[n] ?? 0), 0);
+  const even = total / names.length;
+  return Math.max(...names.map((n) => Math.abs((servers[n] ?? 0) - even) / even));
+}
+
+/** One failover case: open 100 connections, take `d` out, measure the route drop, wait, report. */
+export async function failoverCase(tier: Tier, how: 'withdraw' | 'link', d = 'd2', settleMs = 6000): Promise<{ how: string; dropMs: number; polls: number; survived: number; total: number; onDirector: number; rejoinMs: number; survivedRejoin: number; closedCodes: string[] }> {
+  await tier.waitNexthops(DIRECTORS.length);
+  const opened = await tier.client.ask<{ up: number }>('open 100');
+  await new Promise((r) => setTimeout(r, 2000));
+  const conns = await execa('ip', ['netns', 'exec', `tr${d}`, 'ipvsadm', '-Lnc'], { reject: false });
+  const onDirector = conns.stdout.split('\n').filter((l) => /ESTABLISHED/.test(l)).length;
+  const t0 = performance.now();
+  if (how === 'withdraw') await tier.withdraw(d); else await tier.linkDown(d);
+  const drop = await tier.waitNexthops(DIRECTORS.length - 1);
+  const dropMs = Math.round(performance.now() - t0);
+  await new Promise((r) => setTimeout(r, settleMs));
+  const after = await tier.client.ask<{ up: number; closed: Array<{ code: string }> }>('report');
+  const t1 = performance.now();
+  if (how === 'withdraw') await tier.announce(d); else await tier.linkUp(d);
+  await tier.waitNexthops(DIRECTORS.length);
+  const rejoinMs = Math.round(performance.now() - t1);
+  await new Promise((r) => setTimeout(r, settleMs));
+  const back = await tier.client.ask<{ up: number; closed: Array<{ code: string }> }>('report');
+  await tier.client.ask('close');
+  return { how, dropMs, polls: drop.polls, survived: after.up, total: opened.up, onDirector, rejoinMs, survivedRejoin: back.up, closedCodes: back.closed.map((c) => c.code) };
+}
