@@ -292,3 +292,35 @@ test('nginx rejecting an extra: line is CheckFailed (9) naming nginx.conf:LINE; 
   const again = await lbctl(['config', 'install', confd, '--node', 'n1', '--root', root, '--json']);
   assert.equal(again.json.changed, false, 'a second install changes nothing');
 });
+
+test('config install --reload: a changed nginx.conf is written and the running nginx reloads onto it (SIGHUP via --nginx-pidfile); unchanged reloads nothing', async () => {
+  await backend('old', 19461); await backend('new', 19462);
+  const spec = path.join(dir, 'reload.yaml');
+  const write = (port: number) => fs.writeFile(spec, `${HEAD}nginx:
+  main: { worker_processes: 1 }
+  http: { access_log: false }
+  upstreams: [{ name: app, servers: [{ address: "127.0.0.1:${port}" }] }]
+  servers: [{ listen: ["127.0.0.1:19410"], locations: [{ path: /, proxy_pass: app }] }]
+`);
+  const root = path.join(dir, 'reload-root');
+  await write(19461);
+  const first = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--json']);
+  assert.equal(first.exitCode, 0, first.stdout + first.stderr);
+  const conf = path.join(root, 'etc/nginx/nginx.conf');
+  const n = await startNginx(conf, dir, { name: 'reload' });
+  nginxes.push(n);
+  assert.equal((await get('http://127.0.0.1:19410/')).body, 'old');
+  await write(19462);
+  const dry = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--reload', '--nginx-pidfile', n.pidfile, '--dry-run', '--json']);
+  assert.deepEqual(dry.json.plan.changes.map((c: any) => c.kind), ['file', 'daemon']);
+  assert.deepEqual(dry.json.plan.changes[1].command, ['kill', '-HUP', String(n.pid)]);
+  const r = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--reload', '--nginx-pidfile', n.pidfile, '--json']);
+  assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+  assert.match(r.json.files[0].reload.detail, new RegExp(`^SIGHUP to master ${n.pid}; new worker \\d+`));
+  let body = '';
+  for (let i = 0; i < 40 && body !== 'new'; i++) { body = (await get('http://127.0.0.1:19410/')).body; if (body !== 'new') await sleep(50); }
+  assert.equal(body, 'new');
+  const again = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--reload', '--nginx-pidfile', n.pidfile, '--json']);
+  assert.equal(again.json.changed, false);
+  assert.equal(again.json.files[0].reload, undefined, 'nothing changed, nothing reloaded');
+});
