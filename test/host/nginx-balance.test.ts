@@ -58,7 +58,7 @@ function tally(bodies: string[]): Record<string, number> {
   return t;
 }
 
-test('weights 1:2:3 give 100/200/300 of 600 requests, each within 10%', async () => {
+test('weights 1:2:3 give 100/200/300 of 600 requests, each within 10%', async (ctx) => {
   await backend('w1', 19411); await backend('w2', 19412); await backend('w3', 19413);
   await nginxFrom('weights', `  upstreams:
     - name: app
@@ -77,6 +77,7 @@ test('weights 1:2:3 give 100/200/300 of 600 requests, each within 10%', async ()
     bodies.push(r.body);
   }
   const t = tally(bodies);
+  ctx.diagnostic(`600 requests: ${JSON.stringify(t)}`);
   for (const [name, want] of [['w1', 100], ['w2', 200], ['w3', 300]] as const) {
     assert.ok(Math.abs((t[name] ?? 0) - want) <= want * 0.1, `${name}: ${t[name]} of 600, want ${want} ±10% (${JSON.stringify(t)})`);
   }
@@ -135,7 +136,7 @@ test('route stickiness: JSESSIONID=x.tomcat2 always reaches tomcat2, cookie-less
   }
 });
 
-test('a backend killed mid-test: no request fails (proxy_next_upstream), and after max_fails=1 it is skipped for fail_timeout', async () => {
+test('a backend killed mid-test: no request fails (proxy_next_upstream), and after max_fails=1 it is skipped for fail_timeout', async (ctx) => {
   const bs = [await backend('m1', 19431), await backend('m2', 19432), await backend('m3', 19433)];
   const n = await nginxFrom('maxfails', `  upstreams:
     - name: app
@@ -153,6 +154,7 @@ test('a backend killed mid-test: no request fails (proxy_next_upstream), and aft
   await bs[1].close();
   const afterKill: Array<{ ok: boolean; body: string }> = [];
   for (let i = 0; i < 90; i++) afterKill.push(await get('http://127.0.0.1:19404/'));
+  ctx.diagnostic(`after the kill: ${afterKill.filter((r) => !r.ok).length} of 90 failed, ${JSON.stringify(tally(afterKill.map((r) => r.body)))}`);
   assert.equal(afterKill.filter((r) => !r.ok).length, 0, 'no failed request');
   assert.deepEqual(Object.keys(tally(afterKill.map((r) => r.body))).sort(), ['m1', 'm3']);
   // nginx tried the dead server max_fails (1) times, then skipped it: one connect() failure.
@@ -291,4 +293,36 @@ test('nginx rejecting an extra: line is CheckFailed (9) naming nginx.conf:LINE; 
   assert.match(text, /^upstream app \{/m);
   const again = await lbctl(['config', 'install', confd, '--node', 'n1', '--root', root, '--json']);
   assert.equal(again.json.changed, false, 'a second install changes nothing');
+});
+
+test('config install --reload: a changed nginx.conf is written and the running nginx reloads onto it (SIGHUP via --nginx-pidfile); unchanged reloads nothing', async () => {
+  await backend('old', 19461); await backend('new', 19462);
+  const spec = path.join(dir, 'reload.yaml');
+  const write = (port: number) => fs.writeFile(spec, `${HEAD}nginx:
+  main: { worker_processes: 1 }
+  http: { access_log: false }
+  upstreams: [{ name: app, servers: [{ address: "127.0.0.1:${port}" }] }]
+  servers: [{ listen: ["127.0.0.1:19410"], locations: [{ path: /, proxy_pass: app }] }]
+`);
+  const root = path.join(dir, 'reload-root');
+  await write(19461);
+  const first = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--json']);
+  assert.equal(first.exitCode, 0, first.stdout + first.stderr);
+  const conf = path.join(root, 'etc/nginx/nginx.conf');
+  const n = await startNginx(conf, dir, { name: 'reload' });
+  nginxes.push(n);
+  assert.equal((await get('http://127.0.0.1:19410/')).body, 'old');
+  await write(19462);
+  const dry = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--reload', '--nginx-pidfile', n.pidfile, '--dry-run', '--json']);
+  assert.deepEqual(dry.json.plan.changes.map((c: any) => c.kind), ['file', 'daemon']);
+  assert.deepEqual(dry.json.plan.changes[1].command, ['kill', '-HUP', String(n.pid)]);
+  const r = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--reload', '--nginx-pidfile', n.pidfile, '--json']);
+  assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+  assert.match(r.json.files[0].reload.detail, new RegExp(`^SIGHUP to master ${n.pid}; new worker \\d+`));
+  let body = '';
+  for (let i = 0; i < 40 && body !== 'new'; i++) { body = (await get('http://127.0.0.1:19410/')).body; if (body !== 'new') await sleep(50); }
+  assert.equal(body, 'new');
+  const again = await lbctl(['config', 'install', spec, '--node', 'n1', '--root', root, '--reload', '--nginx-pidfile', n.pidfile, '--json']);
+  assert.equal(again.json.changed, false);
+  assert.equal(again.json.files[0].reload, undefined, 'nothing changed, nothing reloaded');
 });

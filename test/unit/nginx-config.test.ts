@@ -189,3 +189,25 @@ test('spec rules for nginx and sticky', () => {
   assert.match(refused(`haproxy:\n  backends: [{ name: b, sticky: { by: insert }, cookie: { name: S, mode: insert }, servers: [{ name: a, address: "10.0.0.1:80" }] }]\n`), /sticky\.by: stickiness by insert and a cookie/);
   assert.match(refused(`haproxy:\n  backends: [{ name: b, sticky: { by: route }, servers: [{ name: "a.b", address: "10.0.0.1:80" }] }]\n`), /server name "a\.b" cannot be a route/);
 });
+
+test('daemon plan: an nginx reload (SIGHUP to the pid file\'s master) only when a file nginx reads changes; a dead pid refuses before any write', async () => {
+  const { promises: fs } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { DaemonProvider } = await import('../../src/converge/daemon.js');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lbctl-ngd-'));
+  try {
+    const pidfile = path.join(dir, 'nginx.pid');
+    await fs.writeFile(pidfile, `${process.pid}\n`);
+    const p = new DaemonProvider([{ daemon: 'nginx', pidfile }]);
+    const state = await p.read();
+    const change = (daemon: string) => ({ action: '~', kind: 'file', id: '/etc/nginx/nginx.conf', reason: 'x', file: { path: '/etc/nginx/nginx.conf', content: '', daemon } }) as any;
+    assert.deepEqual(p.plan(state, [change('haproxy')]), []);
+    assert.deepEqual(p.plan(state, [change('nginx')]).map((c) => c.command), [['kill', '-HUP', String(process.pid)]]);
+    const gone = new DaemonProvider([{ daemon: 'nginx', pidfile: path.join(dir, 'missing.pid') }]);
+    const goneState = await gone.read();
+    assert.throws(() => gone.plan(goneState, [change('nginx')]), /nginx pid file .* does not exist/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
