@@ -54,7 +54,7 @@ const FULL: Json = {
         check: { type: 'HTTP_GET', connect_port: 80, connect_timeout: 3, retries: 3, delay_before_retry: 3, urls: [{ path: '/', status_code: 200 }] },
       }],
     }],
-  },
+  },  pacemaker: { vips: [{ address: '10.0.0.100/24' }], fencing: 'none', acknowledge_no_fencing: true, token: 1000, stickiness: 100 },
 };
 
 function withValue(path: SpecPath, value: unknown): Json {
@@ -134,6 +134,8 @@ const DOCUMENTED: Record<string, [number | string, number]> = {
   'lvs.virtual_servers[].real_servers[].check.retries': [0, 100],
   'lvs.virtual_servers[].real_servers[].check.delay_before_retry': [0, 3600],
   'lvs.virtual_servers[].real_servers[].check.urls[].status_code': [100, 599],
+  'pacemaker.token': [200, 60000],
+  'pacemaker.stickiness': [0, 1000000],
 };
 
 test('FULL itself is accepted', () => {
