@@ -17,6 +17,7 @@ import { withLock } from '../util/lock.js';
 import { checkNodeFiles } from './check.js';
 import { compileSpec, holdsSecret, type DaemonFile, type NodeFiles } from './generate.js';
 import { PACEMAKER_INSTALL_PATHS } from '../pacemaker/files.js';
+import { installPacemaker, type PacemakerInstallReport } from '../pacemaker/install.js';
 
 export const INSTALL_PATHS: Record<DaemonFile, string> = {
   'haproxy.cfg': '/etc/haproxy/haproxy.cfg',
@@ -49,6 +50,8 @@ export interface InstallResult {
   warnings: string[];
   /** The plan (files, then daemon reloads), as planJson renders it. */
   plan: ReturnType<typeof planJson>;
+  /** ha: pacemaker: the authkey, corosync reload and the CIB load (src/pacemaker/install.ts). */
+  pacemaker?: PacemakerInstallReport;
 }
 
 export interface InstallOptions {
@@ -108,9 +111,14 @@ export async function installNode(specFile: string, opts: InstallOptions): Promi
     plan: planJson([...fileChanges, ...daemonChanges]),
   });
 
+  const pcmk = async (r: InstallResult) => {
+    if (node.pacemaker) r.pacemaker = await installPacemaker(node.pacemaker, { root, dryRun: r.dryRun, reload: Boolean(opts.reload), corosyncChanged: r.files.some((f) => f.file === 'corosync.conf' && f.changed) });
+    if (r.pacemaker && (r.pacemaker.authkey === 'created' || r.pacemaker.corosyncReloaded || r.pacemaker.cib.length)) r.changed = true;
+    return r;
+  };
   if (opts.dryRun) {
     const { fileChanges, daemonChanges } = await planAll();
-    return describe(fileChanges, daemonChanges);
+    return pcmk(describe(fileChanges, daemonChanges));
   }
   return withLock(`config@${root}`, opts.lockTimeoutMs ?? 30_000, async () => {
     // Planned under the lock: another install may have changed the files while we waited.
@@ -132,7 +140,7 @@ export async function installNode(specFile: string, opts: InstallOptions): Promi
       const installed = applied.files.map((f) => f.path).join(', ');
       throw new LbctlError(`${e.message} (the new files are installed: ${installed})`, e.exitCode, { code: e.code, where: e.where, hint: e.hint, cause: e });
     }
-    return result;
+    return pcmk(result);
   });
 }
 

@@ -41,7 +41,7 @@ export function splitWatchArgv(args: string[]): WatchArgv {
  * decides they are read-only.
  */
 export const WATCHABLE: ReadonlySet<string> = new Set([
-  'list', 'haproxy:stat', 'haproxy:info', 'haproxy:backends', 'haproxy:health', 'timeout:show', 'daemon:status',
+  'list', 'haproxy:stat', 'haproxy:info', 'haproxy:backends', 'haproxy:health', 'timeout:show', 'daemon:status', 'ha:status',
   'director:check', 'realserver:check', 'config:diff', 'config:check',
 ]);
 

@@ -62,7 +62,8 @@ describe('shell: completion words (no live sources)', async () => {
   process.env = saved;
   const c = async (line: string) => (await complete(ctx, line))[0];
   it('commands, subcommands, flags, flag options and schedulers', async () => {
-    assert.deepEqual(await c('ha'), ['haproxy ']);
+    assert.deepEqual(await c('ha'), ['ha ', 'haproxy ']);
+    assert.deepEqual(await c('ha st'), ['standby ', 'status ']);
     assert.deepEqual(await c('hap ser d'), ['disable ', 'drain ']);
     assert.deepEqual(await c('haproxy stat --t'), ['--type ']);
     assert.deepEqual(await c('haproxy stat -t '), ['backend ', 'frontend ', 'server ']);

@@ -61,6 +61,7 @@ const FULL: Json = {
     servers: [{ listen: ['80'], locations: [{ path: '/', root: 'html', next_upstream_tries: 1 }] }],
     stream: { upstreams: [{ name: 's', servers: [{ address: '10.0.0.11:53', weight: 1, max_fails: 1, max_conns: 1 }] }] },
   },
+  pacemaker: { vips: [{ address: '10.0.0.100/24' }], fencing: 'none', acknowledge_no_fencing: true, token: 1000, stickiness: 100 },
 };
 
 function withValue(path: SpecPath, value: unknown): Json {
@@ -150,6 +151,8 @@ const DOCUMENTED: Record<string, [number | string, number]> = {
   'nginx.stream.upstreams[].servers[].weight': [1, 1000],
   'nginx.stream.upstreams[].servers[].max_fails': [0, 1000],
   'nginx.stream.upstreams[].servers[].max_conns': [0, 10000000],
+  'pacemaker.token': [200, 60000],
+  'pacemaker.stickiness': [0, 1000000],
 };
 
 test('FULL itself is accepted', () => {
