@@ -9,7 +9,7 @@
  * The schema is TypeScript and this runs before tsc: it is transpiled on its own (it imports
  * only @sinclair/typebox) into node_modules/.cache, where that import resolves.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -23,21 +23,27 @@ const out = path.join(root, 'src', 'cluster', 'validator.generated.ts');
 // coerceTypes: YAML users write `auth_pass: 1111` and `bind: "*:80"` for a one-item list.
 // verbose: load.ts words each refusal from the failing value and its schema's description.
 // These options are compiled into the code, so they live here only.
-const AJV_OPTIONS = { allErrors: true, verbose: true, coerceTypes: 'array', allowUnionTypes: true, strict: true };
+// inlineRefs false: a $ref'd part of the schema is its own function; tsc gives up flow analysis
+// (for the whole program) on one function of this size.
+const AJV_OPTIONS = { allErrors: true, verbose: true, coerceTypes: 'array', allowUnionTypes: true, strict: true, inlineRefs: false };
 
-const js = ts.transpileModule(readFileSync(schemaTs, 'utf8'), {
+// schema.ts may import sibling schema parts (src/cluster/schema-*.ts): each is transpiled into
+// its own .mjs in a per-run directory, with './schema-x.js' imports pointed at those.
+const transpile = (file) => ts.transpileModule(readFileSync(file, 'utf8'), {
   compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  fileName: schemaTs,
-}).outputText;
-const cache = path.join(root, 'node_modules', '.cache', 'lbctl-build-validator');
+  fileName: file,
+}).outputText.replace(/from '\.\/(schema[\w-]*)\.js'/g, "from './$1.mjs'");
+const cache = path.join(root, 'node_modules', '.cache', 'lbctl-build-validator', String(process.pid));
 mkdirSync(cache, { recursive: true });
-const tmp = path.join(cache, `schema-${process.pid}.mjs`);
-writeFileSync(tmp, js);
+const clusterDir = path.dirname(schemaTs);
+for (const f of readdirSync(clusterDir).filter((n) => /^schema[\w-]*\.ts$/.test(n))) {
+  writeFileSync(path.join(cache, f.replace(/\.ts$/, '.mjs')), transpile(path.join(clusterDir, f)));
+}
 let clusterSchema;
 try {
-  ({ clusterSchema } = await import(pathToFileURL(tmp).href));
+  ({ clusterSchema } = await import(pathToFileURL(path.join(cache, 'schema.mjs')).href));
 } finally {
-  rmSync(tmp, { force: true });
+  rmSync(cache, { recursive: true, force: true });
 }
 
 const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });

@@ -11,6 +11,7 @@
  * those is a spec rule (src/cluster/rules/raw-lines.ts) and the daemon judges the rest.
  */
 import { Type, type Static, type TObject, type TOptional, type TProperties, type TSchema } from '@sinclair/typebox';
+import { director, realServers } from './schema-node.js';
 
 /** A string with a pattern; `extra` adds length limits. */
 const Str = (pattern: string, description: string, extra: { minLength?: number; maxLength?: number } = {}) => Type.String({ pattern, ...extra, description });
@@ -262,4 +263,8 @@ export const clusterSchema = obj({
   vrrp,
   haproxy,
   lvs,
+  // By reference: ajv compiles each part into its own function (a single one grows past what tsc can analyse).
+  director: Type.Unsafe<Static<typeof director>>({ $ref: '#/definitions/director' }),
+  real_servers: Type.Unsafe<Static<typeof realServers>>({ $ref: '#/definitions/real_servers' }),
 }, ['cluster', 'nodes'], 'a cluster spec');
+Object.assign(clusterSchema, { definitions: { director, real_servers: realServers } });

@@ -40,3 +40,6 @@ export type LvsSpec = Static<typeof lvs>;
 export type VirtualServerSpec = LvsSpec['virtual_servers'][number];
 export type RealServerSpec = VirtualServerSpec['real_servers'][number];
 export type RealServerCheckSpec = Static<typeof realServerCheck>;
+
+export type DirectorSpec = NonNullable<ClusterSpec['director']>;
+export type RealServerNodeSpec = NonNullable<ClusterSpec['real_servers']>[number];

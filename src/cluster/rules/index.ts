@@ -9,6 +9,7 @@ import { realServerCheckUrls, distinctRealServers, distinctVirtualServers } from
 import { backendsDefined, conditionsUseDefinedAcls, distinctProxyNames, distinctServers, httpRequestArguments, reservedHealthName } from './haproxy.js';
 import { distinctNodeAddresses, distinctNodeNames, distinctRouterIds, oneMasterNode } from './nodes.js';
 import { balancedQuotesInRawLines } from './raw-lines.js';
+import { directorNodesExist, distinctMachineNames, ipvsServicesValid, oneOwnerPerVirtualService, realServerRoles } from './roles.js';
 import type { SpecRule } from './rule.js';
 import {
   distinctInstanceNames, distinctPriorities, distinctScriptNames, distinctVrids, failingCheckMovesVip, instanceMasterIsNode,
@@ -26,6 +27,7 @@ export const SPEC_RULES: readonly SpecRule[] = [
   distinctProxyNames, reservedHealthName, conditionsUseDefinedAcls, httpRequestArguments, backendsDefined, distinctServers,
   realServerCheckUrls, distinctRealServers, distinctVirtualServers,
   balancedQuotesInRawLines,
+  directorNodesExist, ipvsServicesValid, oneOwnerPerVirtualService, distinctMachineNames, realServerRoles,
 ];
 
 /** Runs every rule; findings in file order. */
