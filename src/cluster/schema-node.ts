@@ -38,14 +38,14 @@ export const director = Type.Object({
   vips: opt(Type.Array(directorVip, { description: 'VIPs lbctl adds on the director (leave out VIPs that keepalived\'s vrrp instances move)' })),
   services: opt(Type.Array(ipvsService, { description: 'IPVS virtual services lbctl programs (never also in lvs.virtual_servers)' })),
   sysctls: opt(Type.Object({
-    conn_reuse_mode: FLAG('net.ipv4.vs.conn_reuse_mode 0-2'),
-    expire_nodest_conn: FLAG('net.ipv4.vs.expire_nodest_conn 0-1'),
-    expire_quiescent_template: FLAG('net.ipv4.vs.expire_quiescent_template 0-1'),
-    sloppy_tcp: FLAG('net.ipv4.vs.sloppy_tcp 0-1'),
-    conntrack: FLAG('net.ipv4.vs.conntrack 0-1'),
+    conn_reuse_mode: opt(FLAG('net.ipv4.vs.conn_reuse_mode 0-2')),
+    expire_nodest_conn: opt(FLAG('net.ipv4.vs.expire_nodest_conn 0-1')),
+    expire_quiescent_template: opt(FLAG('net.ipv4.vs.expire_quiescent_template 0-1')),
+    sloppy_tcp: opt(FLAG('net.ipv4.vs.sloppy_tcp 0-1')),
+    conntrack: opt(FLAG('net.ipv4.vs.conntrack 0-1')),
   }, { additionalProperties: false, description: 'IPVS sysctls (net.ipv4.vs.*) {conn_reuse_mode, expire_nodest_conn, expire_quiescent_template, sloppy_tcp, conntrack}' })),
   timeouts: opt(Type.Object({
-    tcp: SECONDS('seconds, as ipvsadm --set'), tcpfin: SECONDS('seconds, as ipvsadm --set'), udp: SECONDS('seconds, as ipvsadm --set'),
+    tcp: opt(SECONDS('seconds, as ipvsadm --set')), tcpfin: opt(SECONDS('seconds, as ipvsadm --set')), udp: opt(SECONDS('seconds, as ipvsadm --set')),
   }, { additionalProperties: false, description: 'IPVS connection timeouts {tcp, tcpfin, udp} in seconds (ipvsadm --set); 0 keeps the current value' })),
 }, { additionalProperties: false, description: 'the LVS directors: mode, VIPs, the IPVS services lbctl programs, IPVS sysctls and timeouts' });
 
