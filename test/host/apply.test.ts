@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { runLbctl } from '../../src/cli/inprocess.js';
+import { Ajv } from 'ajv';
+import { lbctlRoot, runLbctl } from '../../src/cli/inprocess.js';
 
 const NS = ['ap-rs1', 'ap-rs2'];
 let tmp = '';
@@ -53,9 +54,20 @@ async function write(name: string, doc: object): Promise<string> {
   return f;
 }
 
+let validatePlan: ((doc: unknown) => boolean) & { errors?: unknown } | undefined;
+/** Every --json document of apply and plan matches schemas/plan.schema.json. */
+async function assertSchema(doc: unknown): Promise<void> {
+  if (!validatePlan) {
+    const schema = JSON.parse(await fs.readFile(path.join(lbctlRoot(), 'schemas', 'plan.schema.json'), 'utf8'));
+    validatePlan = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  assert.ok(validatePlan(doc), JSON.stringify(validatePlan.errors));
+}
+
 async function apply(file: string, node: string, ...more: string[]) {
   const r = await runLbctl(['apply', file, '--node', node, ...more, '--json']);
   assert.equal(r.exitCode, 0, r.stderr + r.stdout);
+  await assertSchema(r.json);
   return r.json;
 }
 
@@ -82,6 +94,7 @@ test('real servers from the spec: DR prep, NAT route via the director; second ap
   const v2 = await write('v2.yaml', spec({ mode: 'dr', vips: ['10.91.0.101'] }, { mode: 'dr', vips: ['10.91.0.101'] }));
   const p = await runLbctl(['plan', v2, '--node', 'rs1', '--netns', 'ap-rs1', '--exit-code', '--json']);
   assert.equal(p.exitCode, 10);
+  await assertSchema(p.json);
   assert.deepEqual(p.json.plan.changes.map((c: any) => `${c.action} ${c.kind} ${c.id}`), ['- address 10.91.0.100/32 dev lo', '+ address 10.91.0.101/32 dev lo']);
   await apply(v2, 'rs1', '--netns', 'ap-rs1');
   const lo = await loAddrs('ap-rs1');

@@ -173,7 +173,7 @@ test('LVS-NAT from one spec: the real servers\' default route through the direct
     for (const rs of s.realServers) {
       assert.match((await execa('ip', ['-n', rs.ns, '-4', 'route', 'show', 'default'])).stdout, /default via 10\.77\.2\.1 dev eth0/);
     }
-    assert.match(await ipvsadm(['-L', '--timeout']), /tcp 600 /);
+    assert.match(await ipvsadm(['-L', '--timeout']), /Timeout \(tcp tcpfin udp\): 600 /);
     assertAlternates(await s.fetch(4));
     await assertConverged(spec, machines);
   } finally {
