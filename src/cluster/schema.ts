@@ -14,6 +14,7 @@ import { Type, type Static, type TObject, type TOptional, type TProperties, type
 import { nginx, sticky } from './schema-nginx.js';
 import { pacemakerSection } from './schema-pacemaker.js';
 import { tier, type TierStatic } from './schema-tier.js';
+import { director, realServers } from './schema-node.js';
 
 /** A string with a pattern; `extra` adds length limits. */
 const Str = (pattern: string, description: string, extra: { minLength?: number; maxLength?: number } = {}) => Type.String({ pattern, ...extra, description });
@@ -269,9 +270,11 @@ export const clusterSchema = obj({
   nginx,
   ha: Enum(['vrrp', 'pacemaker'], 'the HA engine: vrrp (keepalived, default) or pacemaker (corosync + pacemaker)'),
   pacemaker: pacemakerSection,
-  // A $ref, not inlined (build-validator: inlineRefs false), so ajv compiles the section into a
-  // function of its own: one validate function for the whole spec grew past tsc's control-flow
-  // limit, which then stops narrowing in every file. Unsafe hands tsc the section's type ready-made.
+  // By reference, not inlined (build-validator: inlineRefs false): ajv compiles each such part into
+  // a function of its own; one validate function for the whole spec grew past tsc's control-flow
+  // limit, which then stops narrowing in every file. Unsafe hands tsc the part's type ready-made.
   tier: Type.Unsafe<TierStatic>({ $ref: '#/definitions/tier', description: tier.description }),
+  director: Type.Unsafe<Static<typeof director>>({ $ref: '#/definitions/director' }),
+  real_servers: Type.Unsafe<Static<typeof realServers>>({ $ref: '#/definitions/real_servers' }),
 }, ['cluster', 'nodes'], 'a cluster spec');
-(clusterSchema as { definitions?: Record<string, TSchema> }).definitions = { tier };
+(clusterSchema as { definitions?: Record<string, TSchema> }).definitions = { tier, director, real_servers: realServers };

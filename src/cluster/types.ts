@@ -45,3 +45,5 @@ export type {
   NginxSpec, StickySpec, NginxUpstreamSpec, NginxServerSpec, NginxLocationSpec, NginxHttpServerSpec, NginxStreamSpec, NginxStreamUpstreamSpec,
 } from './schema-nginx.js';
 export type { PacemakerSpec, PacemakerVipSpec, FenceDeviceSpec } from './schema-pacemaker.js';
+export type DirectorSpec = NonNullable<ClusterSpec['director']>;
+export type RealServerNodeSpec = NonNullable<ClusterSpec['real_servers']>[number];

@@ -5,7 +5,7 @@ import { ipArgs, nextLabel, type Link } from './links.js';
 import { OWNER_MARK } from './persist.js';
 import { cloneState, saveState, type HostState } from './state.js';
 import { sysctlWriteCommand } from './sysctl.js';
-import type { FileState, HostSystem } from './system.js';
+import type { FileState, HostSystem, RouteState } from './system.js';
 import type { ItemResult } from './types.js';
 import type { Vip } from './vip.js';
 
@@ -34,7 +34,11 @@ export interface HostDesired {
   device?: { dev: string; module: string; type: string };
   linksUp: string[];
   addresses: DesiredAddress[];
+  /** Routes to set (a NAT real server's default route via the director), recorded with what they replace. */
+  routes?: Array<{ dst: string; via: string; dev?: string }>;
   remove?: {
+    /** Routes (by destination) to take away, each only where lbctl's records say lbctl set it. */
+    routes?: string[];
     /** Addresses to take away, each only where lbctl's records say lbctl added it. */
     addresses: Array<{ address: string; devs?: string[] }>;
     /** Put each recorded sysctl back to its value before lbctl set it (unless changed since). */
@@ -53,6 +57,7 @@ export interface HostActual {
   records: HostState;
   /** By absolute path; null = absent. */
   files: Map<string, FileState | null>;
+  routes?: RouteState[];
 }
 
 export type HostOp =
@@ -63,7 +68,9 @@ export type HostOp =
   | { op: 'link-add' | 'link-del'; dev: string; type: string }
   | { op: 'file-write'; path: string; content: string; prev: FileState | null }
   | { op: 'file-symlink'; path: string; target: string; prev: FileState | null }
-  | { op: 'file-remove'; path: string; prev: FileState | null; pruneTo?: string };
+  | { op: 'file-remove'; path: string; prev: FileState | null; pruneTo?: string }
+  | { op: 'route-replace'; dst: string; via: string; dev?: string; prev?: RouteState }
+  | { op: 'route-del'; dst: string; via: string; dev?: string; prev?: RouteState };
 
 export interface HostChange extends Change { op: HostOp; item: ItemResult }
 
@@ -87,10 +94,10 @@ export function readScope(desired: HostDesired, records: HostState): { keys: str
 }
 
 export async function readHost(sys: HostSystem, records: HostState, scope: { keys: string[]; files: string[] }): Promise<HostActual> {
-  const [links, sysctls, modules] = await Promise.all([sys.readLinks(), sys.readSysctls(scope.keys), sys.readModules()]);
+  const [links, sysctls, modules, routes] = await Promise.all([sys.readLinks(), sys.readSysctls(scope.keys), sys.readModules(), sys.readRoutes?.()]);
   const files = new Map<string, FileState | null>();
   for (const f of scope.files) files.set(f, await sys.readFile(f));
-  return { netns: sys.netns, links, sysctls, modules, records, files };
+  return { netns: sys.netns, links, sysctls, modules, records, files, ...(routes ? { routes } : {}) };
 }
 
 export function isOurs(f: FileState | null | undefined, symlinkTo?: string): boolean {
@@ -112,6 +119,8 @@ export function opCommand(op: HostOp, netns: string | undefined): string[] | und
     case 'link-del': return ipc(['link', 'del', 'dev', op.dev]);
     case 'file-symlink': return ['ln', '-sfn', op.target, op.path];
     case 'file-remove': return ['rm', '-f', op.path];
+    case 'route-replace': return ipc(['route', 'replace', op.dst, 'via', op.via, ...(op.dev ? ['dev', op.dev] : [])]);
+    case 'route-del': return ipc(['route', 'del', op.dst, 'via', op.via, ...(op.dev ? ['dev', op.dev] : [])]);
     // A file's content is not a command line: the plan names the path.
     case 'file-write': return undefined;
   }
@@ -241,8 +250,38 @@ export function planHost(actual: HostActual, desired: HostDesired): HostPlan {
     records.addresses = [...records.addresses.filter((x) => !(x.dev === a.dev && x.address === a.vip.address)), { dev: a.dev, address: a.vip.address, prefix: a.vip.prefix, label }];
   }
 
+  planRoutes(actual, desired, records, push, items, ns);
   if (desired.files) planFiles(actual, desired.files, push, items, ns);
   return { changes, items, records, notes };
+}
+
+/** Routes: set what is desired (recording what it replaced); remove only routes lbctl set, putting back what they replaced. */
+function planRoutes(actual: HostActual, desired: HostDesired, records: HostState, push: (c: HostChange) => void, items: ItemResult[], ns: string | undefined): void {
+  const have = (dst: string) => actual.routes?.find((r) => r.dst === dst);
+  const show = (r: { via?: string; dev?: string } | undefined) => (r ? `via ${r.via ?? '(none)'}${r.dev ? ` dev ${r.dev}` : ''}` : null);
+  for (const dst of desired.remove?.routes ?? []) {
+    const rec = records.routes?.find((r) => r.dst === dst);
+    const cur = have(dst);
+    records.routes = (records.routes ?? []).filter((r) => r.dst !== dst);
+    if (!rec) continue;
+    const id = `${dst} via ${rec.via}`;
+    if (!cur || cur.via !== rec.via) { items.push({ kind: 'route', item: id, before: show(cur), after: show(cur), action: 'kept', changed: false, note: 'changed by someone else since lbctl set it: left alone' }); continue; }
+    const op: HostOp = rec.replaced?.via
+      ? { op: 'route-replace', dst, via: rec.replaced.via, dev: rec.replaced.dev, prev: cur }
+      : { op: 'route-del', dst, via: rec.via, dev: rec.dev, prev: cur };
+    push(change('-', 'route', id, rec.replaced?.via ? `lbctl set it; back to via ${rec.replaced.via}` : 'lbctl set it', op, { before: show(cur), after: rec.replaced?.via ? show(rec.replaced) : null, action: rec.replaced?.via ? 'restored' : 'removed' }, ns));
+  }
+  for (const r of desired.routes ?? []) {
+    const cur = have(r.dst);
+    const id = `${r.dst} via ${r.via}`;
+    if (cur && cur.via === r.via && (!r.dev || cur.dev === r.dev)) { items.push({ kind: 'route', item: id, before: show(cur), after: show(cur), action: 'unchanged', changed: false }); continue; }
+    push(change(cur ? '~' : '+', 'route', id, cur ? `is ${show(cur)}` : 'no such route', { op: 'route-replace', dst: r.dst, via: r.via, dev: r.dev, prev: cur }, { before: show(cur), after: show(r), action: cur ? 'updated' : 'added' }, ns));
+    const prior = records.routes?.find((x) => x.dst === r.dst);
+    // What was there before lbctl first set it: a second change keeps the first record's.
+    const replaced = prior ? prior.replaced : cur?.via ? { via: cur.via, dev: cur.dev } : undefined;
+    records.routes = [...(records.routes ?? []).filter((x) => x.dst !== r.dst), { ...r, ...(replaced ? { replaced } : {}) }];
+  }
+  if (records.routes && !records.routes.length) delete records.routes;
 }
 
 function planFiles(actual: HostActual, files: NonNullable<HostDesired['files']>, push: (c: HostChange) => void, items: ItemResult[], ns: string | undefined): void {
@@ -282,6 +321,7 @@ function mergeRecords(before: HostState, after: HostState): HostState {
   for (const [k, v] of Object.entries(before.sysctls)) m.sysctls[k] = v;
   for (const a of before.addresses) if (!m.addresses.some((x) => x.dev === a.dev && x.address === a.address)) m.addresses.push({ ...a });
   m.createdLinks = [...new Set([...before.createdLinks, ...after.createdLinks])];
+  for (const r of before.routes ?? []) if (!m.routes?.some((x) => x.dst === r.dst)) m.routes = [...(m.routes ?? []), { ...r }];
   return m;
 }
 
@@ -320,6 +360,8 @@ async function runOp(sys: HostSystem, op: HostOp): Promise<Made> {
     case 'file-write': return { dir: await sys.writeFile(op.path, op.content, op.prev?.type === 'file' ? op.prev.mode : undefined) };
     case 'file-symlink': return { dir: await sys.symlink(op.path, op.target) };
     case 'file-remove': await sys.remove(op.path, op.pruneTo); return {};
+    case 'route-replace': await sys.ip(['route', 'replace', op.dst, 'via', op.via, ...(op.dev ? ['dev', op.dev] : [])], `setting route ${op.dst} via ${op.via}`); return {};
+    case 'route-del': await sys.ip(['route', 'del', op.dst, 'via', op.via, ...(op.dev ? ['dev', op.dev] : [])], `removing route ${op.dst} via ${op.via}`); return {};
   }
 }
 
@@ -338,6 +380,8 @@ function inverse(op: HostOp, made: Made): HostOp | undefined {
     case 'link-add': return { ...op, op: 'link-del' };
     case 'link-del': return { ...op, op: 'link-add' };
     case 'file-write': case 'file-symlink': case 'file-remove': return restoreFile(op.path, op.prev);
+    case 'route-replace': case 'route-del':
+      return op.prev?.via ? { op: 'route-replace', dst: op.dst, via: op.prev.via, dev: op.prev.dev } : { op: 'route-del', dst: op.dst, via: op.via, dev: op.dev };
   }
 }
 

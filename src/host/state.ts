@@ -16,7 +16,11 @@ export interface HostState {
   addresses: Array<{ dev: string; address: string; prefix: number; label?: string }>;
   /** A tunl0 lbctl created itself (containers without the fallback device). */
   createdLinks: string[];
+  /** Routes lbctl set (a NAT real server's default route via the director), with what each replaced. */
+  routes?: HostRoute[];
 }
+
+export interface HostRoute { dst: string; via: string; dev?: string; replaced?: { via?: string; dev?: string } }
 
 export function stateDir(): string {
   return process.env.LBCTL_STATE_DIR ?? '/run/lbctl/hostprep';
@@ -31,13 +35,14 @@ export function emptyState(netnsId: number): HostState {
 }
 
 export function cloneState(s: HostState): HostState {
-  return { version: 1, netnsId: s.netnsId, sysctls: { ...s.sysctls }, addresses: s.addresses.map((a) => ({ ...a })), createdLinks: [...s.createdLinks] };
+  return { version: 1, netnsId: s.netnsId, sysctls: { ...s.sysctls }, addresses: s.addresses.map((a) => ({ ...a })), createdLinks: [...s.createdLinks], ...(s.routes?.length ? { routes: s.routes.map((r) => ({ ...r })) } : {}) };
 }
 
 function isState(s: any): s is HostState {
   return s && s.version === 1 && typeof s.netnsId === 'number' && typeof s.sysctls === 'object' && s.sysctls !== null
     && Array.isArray(s.addresses) && s.addresses.every((a: any) => typeof a?.dev === 'string' && typeof a?.address === 'string' && typeof a?.prefix === 'number')
-    && (s.createdLinks === undefined || Array.isArray(s.createdLinks));
+    && (s.createdLinks === undefined || Array.isArray(s.createdLinks))
+    && (s.routes === undefined || (Array.isArray(s.routes) && s.routes.every((r: any) => typeof r?.dst === 'string' && typeof r?.via === 'string')));
 }
 
 /**
@@ -63,7 +68,7 @@ export async function loadState(file: string, netnsId: number): Promise<HostStat
 
 /** Written atomically (temp + rename): a crash leaves the old records or the new, never half of one. */
 export async function saveState(file: string, state: HostState): Promise<void> {
-  const empty = Object.keys(state.sysctls).length === 0 && state.addresses.length === 0 && state.createdLinks.length === 0;
+  const empty = Object.keys(state.sysctls).length === 0 && state.addresses.length === 0 && state.createdLinks.length === 0 && !state.routes?.length;
   if (empty) {
     await fs.rm(file, { force: true });
     return;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { PermissionError } from '../cli/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { ip, readLinks, type Link } from './links.js';
+import { ip, ipJson, readLinks, type Link } from './links.js';
 import { Sysctls } from './sysctl.js';
 
 /** A managed file as read(): its text and whether it carries lbctl's owner mark, or a symlink's target. */
@@ -22,6 +22,8 @@ export interface HostSystem {
   /** Values by key; a key with no /proc/sys file is absent. */
   readSysctls(keys: string[]): Promise<Map<string, string>>;
   readModules(): Promise<Set<string>>;
+  /** IPv4 default routes (`ip -4 route show default`); optional: a system without it has none to manage. */
+  readRoutes?(): Promise<RouteState[]>;
   readFile(abs: string): Promise<FileState | null>;
   writeSysctl(key: string, value: string): Promise<void>;
   /** `ip ARGS` (inside the namespace): addr add/del, link set up/down, link add/del. */
@@ -33,6 +35,8 @@ export interface HostSystem {
   /** Remove a file; with `pruneTo`, also the directories up to it that are now empty. */
   remove(abs: string, pruneTo?: string): Promise<void>;
 }
+
+export interface RouteState { dst: string; via?: string; dev?: string }
 
 export class RealHostSystem implements HostSystem {
   private readonly sysctls: Sysctls;
@@ -46,6 +50,11 @@ export class RealHostSystem implements HostSystem {
       const text = await fs.readFile('/proc/modules', 'utf8');
       return new Set(text.split('\n').map((l) => l.split(' ')[0]).filter(Boolean));
     } catch { return new Set(); }
+  }
+
+  async readRoutes(): Promise<RouteState[]> {
+    const routes = await ipJson<Array<{ dst: string; gateway?: string; dev?: string }>>(this.netns, ['-4', 'route', 'show', 'default'], 'reading the default route');
+    return routes.map((r) => ({ dst: r.dst, via: r.gateway, dev: r.dev }));
   }
 
   async readFile(abs: string): Promise<FileState | null> {

@@ -10,7 +10,7 @@ export type Action =
 
 /** One setting, address, link or file and what prep/unprep did (or, with --dry-run, would do) to it. */
 export interface ItemResult {
-  kind: 'sysctl' | 'address' | 'link' | 'module' | 'file';
+  kind: 'sysctl' | 'address' | 'link' | 'module' | 'file' | 'route';
   /** "net.ipv4.conf.all.arp_ignore", "10.0.0.100/32 dev lo", "link lo", "/etc/sysctl.d/...". */
   item: string;
   /** Sysctl values are numbers in JSON. */

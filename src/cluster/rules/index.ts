@@ -10,6 +10,7 @@ import { backendsDefined, conditionsUseDefinedAcls, distinctProxyNames, distinct
 import { distinctNodeAddresses, distinctNodeNames, distinctRouterIds, oneMasterNode } from './nodes.js';
 import { balancedQuotesInRawLines } from './raw-lines.js';
 import { NGINX_RULES } from './nginx.js';
+import { directorNodesExist, distinctMachineNames, ipvsServicesValid, oneOwnerPerVirtualService, realServerRoles } from './roles.js';
 import type { SpecRule } from './rule.js';
 import { pacemakerDistinctIds, pacemakerFencing, pacemakerKnownNodes, pacemakerSectionMatchesHa } from './pacemaker.js';
 import { TIER_RULES } from './tier.js';
@@ -32,6 +33,7 @@ export const SPEC_RULES: readonly SpecRule[] = [
   ...NGINX_RULES,
   pacemakerSectionMatchesHa, pacemakerKnownNodes, pacemakerFencing, pacemakerDistinctIds,
   ...TIER_RULES,
+  directorNodesExist, ipvsServicesValid, oneOwnerPerVirtualService, distinctMachineNames, realServerRoles,
 ];
 
 /** Runs every rule; findings in file order. */
