@@ -85,6 +85,7 @@ export async function checkNodeFiles(n: NodeFiles, netns?: NetnsMode): Promise<F
       out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
     } else if (f.name === 'nginx.conf') {
       const r = await checkNginxText(f.content, { confD: path.basename(f.installPath ?? 'nginx.conf') !== 'nginx.conf' });
+      out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
     } else if (f.name === 'frr.conf') {
       const r = await checkFrrText(f.content, 'frr.conf');
       out.push({ node: n.node, file: f.name, ok: r.ok, errors: r.errors, warnings: r.warnings });
