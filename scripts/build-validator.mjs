@@ -6,8 +6,9 @@
  * src/cluster/validator.generated.ts, which tsc then builds with the rest; the file is not in
  * git (the build always regenerates it from the schema, so it cannot go stale).
  *
- * The schema is TypeScript and this runs before tsc: it is transpiled on its own (it imports
- * only @sinclair/typebox) into node_modules/.cache, where that import resolves.
+ * The schema is TypeScript and this runs before tsc: schema.ts and its parts (schema-*.ts) are
+ * transpiled on their own (they import only @sinclair/typebox and each other) into
+ * node_modules/.cache, where that import resolves.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
