@@ -29,7 +29,8 @@ import { openDriver } from '../ipvs/select.js';
 import type { NetnsMode } from '../keepalived/config-check.js';
 import { refusePseudoFs } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
-import { bootFiles } from './boot.js';
+import { bootFiles, bootLink } from './boot.js';
+import type { LinkChange, LinkProvider } from '../ipvs/persist.js';
 import { expandNode, type NodeDesired, type Role } from './expand.js';
 
 export interface NodeRunOptions {
@@ -71,6 +72,8 @@ interface Planned {
   host: Array<{ target: 'director' | 'realserver'; plan: HostPlan; records: HostState; recordsFile: string }>;
   ipvs?: { provider: IpvsProvider; changes: IpvsChange[] };
   files: { provider: FilesProvider; changes: FileChange[] };
+  /** The link that enables the IPVS boot unit (directors whose table lbctl programs). */
+  link?: { provider: LinkProvider; changes: LinkChange[] };
   daemons: { provider: DaemonProvider; changes: DaemonChange[] };
   warnings: string[];
 }
@@ -156,13 +159,18 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
   const filesProvider = new FilesProvider(files.map((f) => f.path));
   const fileChanges = filesProvider.plan(await filesProvider.read(), files);
   for (const c of fileChanges) c.reason = fileSummary(c);
-  const daemons = new DaemonProvider([{ daemon: 'haproxy', pidfile: o.haproxyPidfile }, { daemon: 'keepalived', pidfile: o.keepalivedPidfile }]);
+  let link: Planned['link'];
+  if (desired.ipvs) {
+    const l = bootLink({ root, netns: o.netns });
+    link = { provider: l.provider, changes: l.provider.plan(await l.provider.read(), l.desired) };
+  }
+  const daemons = new DaemonProvider([{ daemon: 'haproxy', pidfile: o.haproxyPidfile }, { daemon: 'keepalived', pidfile: o.keepalivedPidfile }, { daemon: 'nginx' }]);
   const daemonChanges = o.reload === false || !fileChanges.some((c) => c.file.daemon) ? [] : daemons.plan(await daemons.read(), fileChanges);
-  return { desired, host, ipvs, files: { provider: filesProvider, changes: fileChanges }, daemons: { provider: daemons, changes: daemonChanges }, warnings };
+  return { desired, host, ipvs, files: { provider: filesProvider, changes: fileChanges }, link, daemons: { provider: daemons, changes: daemonChanges }, warnings };
 }
 
 function allChanges(p: Planned): Change[] {
-  return [...p.host.flatMap((h) => h.plan.changes), ...(p.ipvs?.changes ?? []), ...p.files.changes, ...p.daemons.changes];
+  return [...p.host.flatMap((h) => h.plan.changes), ...(p.ipvs?.changes ?? []), ...p.files.changes, ...(p.link?.changes ?? []), ...p.daemons.changes];
 }
 
 /** The plan as data (no diff text, no provider internals): what `--json` prints. */
@@ -227,6 +235,8 @@ export async function applyNode(specFile: string, o: NodeRunOptions): Promise<No
         }
         if (p.ipvs) { const ipvs = p.ipvs; await stage('ipvs', ipvs.changes.length, () => ipvs.provider.apply(ipvs.changes)); }
         if (p.files.changes.length) await stage('files', p.files.changes.length, () => p.files.provider.apply(p.files.changes));
+        const link = p.link;
+        if (link?.changes.length) await stage('files', link.changes.length, () => link.provider.apply(link.changes));
         if (p.daemons.changes.length) await stage('daemons', p.daemons.changes.length, () => p.daemons.provider.apply(p.daemons.changes));
         return { result: { ...result(p, o, applied), dryRun: false }, changes: allChanges(p) };
       })));

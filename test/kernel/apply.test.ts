@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { runLbctl } from '../../src/cli/inprocess.js';
+import { lbctlRoot, runLbctl } from '../../src/cli/inprocess.js';
 import { buildScenario, clearIpvs, ECHO_PORT, ipvsadm, labSkipReason, type Scenario } from './lib/topology.js';
 
 const skip = labSkipReason();
@@ -68,6 +68,30 @@ const drServices = (s: Scenario) => [
   { protocol: 'tcp', address: s.vip, port: ECHO_PORT, scheduler: 'rr', destinations: [dest(s.rs1.addr, ECHO_PORT, 'droute'), dest(s.rs2.addr, ECHO_PORT, 'droute')] },
 ];
 
+/**
+ * Boot (issue 13 item 4): apply wrote the rules file and an enabled unit; flush the table and run
+ * what the unit runs at boot (its ExecStart, parsed from the file, with `lbctl` on PATH): the
+ * table is back, equal to what apply programmed.
+ */
+async function assertBootRestores() {
+  const unit = await fs.readFile('/etc/systemd/system/lbctl-ipvs.service', 'utf8');
+  assert.equal(await fs.readlink('/etc/systemd/system/multi-user.target.wants/lbctl-ipvs.service'), '/etc/systemd/system/lbctl-ipvs.service', 'the unit is enabled');
+  const start = unit.split('\n').find((l) => l.startsWith('ExecStart='));
+  assert.ok(start, unit);
+  const argv = start.slice('ExecStart='.length).split(/\s+/).filter(Boolean);
+  assert.ok(argv.includes('restore') && argv.includes('--merge'), `restores without a flush: ${start}`);
+  const bin = path.join(tmp, 'bin');
+  await fs.mkdir(bin, { recursive: true });
+  await fs.symlink(path.join(lbctlRoot(), 'bin', 'run.js'), path.join(bin, 'lbctl')).catch(() => undefined);
+  const programmed = await ipvsadm(['-Sn']);
+  await ipvsadm(['-C']);
+  assert.equal(await ipvsadm(['-Sn']), '', 'flushed');
+  const env = { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${path.dirname(process.execPath)}` };
+  const r = await execa(argv[0], argv.slice(1), { reject: false, env, timeout: 180_000 });
+  assert.equal(r.exitCode, 0, `${r.stderr}${r.stdout}`);
+  assert.equal(await ipvsadm(['-Sn']), programmed, 'the boot unit put the table back');
+}
+
 /** Every machine says "No changes." and plan --exit-code exits 0. */
 async function assertConverged(spec: string, machines: Array<[string, string | undefined]>) {
   for (const [node, ns] of machines) {
@@ -96,6 +120,7 @@ test('LVS-DR from one spec: apply per node, traffic alternates, second apply "No
     assert.match(lo, /10\.77\.0\.10\/32 .*lo:0/, 'the VIP on the real server\'s lo, derived from the services');
     assertAlternates(await s.fetch(4));
     await assertConverged(spec, machines);
+    await assertBootRestores();
 
     // A long-lived connection; the edit drops the other real server of its service.
     const conn = await s.connect();
