@@ -24,7 +24,7 @@ export default class Save extends IpvsCommand {
     driver: driverFlag,
   };
 
-  async run(): Promise<SaveResult | PersistResult> {
+  async run(): Promise<SaveResult | (PersistResult & { format: 'rules' })> {
     const { args, flags } = await this.parse(Save);
     if (flags.persist) {
       if (args.file || flags.format !== 'rules') throw new UsageError('--persist writes its own rules file: give neither FILE nor --format', { code: 'EUSAGE', hint: 'lbctl save --persist [--root DIR]' });
@@ -38,7 +38,8 @@ export default class Save extends IpvsCommand {
       });
       this.human(r.dryRun ? text : text.replace(/^Plan:/m, 'Applied:'));
       if (r.changed) this.human(`at boot, ${r.unit} restores ${r.services} virtual service(s) from ${r.rules}`);
-      return r;
+      // format: the same field a plain save reports (the boot rules file is always rules text).
+      return { format: 'rules', ...r };
     }
     const t = sortTable(await (await this.ipvs(flags)).getTable());
     const text = formatTable(t, flags.format as RulesFormat);

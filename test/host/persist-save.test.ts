@@ -60,7 +60,7 @@ test('save --persist --root: dry run writes nothing; apply writes rules, unit an
 
   const r = await save('--persist', '--root', root, '--json');
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  assert.deepEqual([r.json.changed, r.json.dryRun, r.json.services, r.json.unit, r.json.summary], [true, false, 2, 'lbctl-ipvs.service', 'Plan: 3 to add, 0 to change, 0 to remove.']);
+  assert.deepEqual([r.json.format, r.json.changed, r.json.dryRun, r.json.services, r.json.unit, r.json.summary], ['rules', true, false, 2, 'lbctl-ipvs.service', 'Plan: 3 to add, 0 to change, 0 to remove.']);
   const tree = await snapshotTree(root);
   const entry = (rel: string) => tree.find((e) => e.path === rel);
   assert.deepEqual([entry('etc/lbctl/ipvs.rules')?.type, entry('etc/lbctl/ipvs.rules')?.mode], ['file', '644']);

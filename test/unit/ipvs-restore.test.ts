@@ -104,3 +104,13 @@ test('without --drain a leaving real server is deleted at once, even with active
   assert.deepEqual(m.batches.map((b) => b.map((o) => `${o.kind} ${o.dest?.address} ${o.dest?.weight}`)), [['delDest 10.0.1.5 2']]);
   assert.equal(printRules(m.table), printRules(desired));
 });
+
+test('--merge (the boot unit\'s restore) adds and updates but never deletes: a service and a real server the input lacks stay', async () => {
+  const m = driverOf('-A -t 10.0.0.9:80 -s lc\n-a -t 10.0.0.9:80 -r 10.0.1.9:80 -m -w 1\n-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.7:80 -m -w 1\n');
+  const desired = parseRules('-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.0.1.5:80 -m -w 2\n');
+  const r = await restore(as(m), desired, { merge: true });
+  assert.equal(r.changed, true);
+  assert.deepEqual(r.changes.map((c) => c.action).sort(), ['+', '~']);
+  assert.equal(printRules(m.table), printRules(parseRules('-A -t 10.0.0.9:80 -s lc\n-a -t 10.0.0.9:80 -r 10.0.1.9:80 -m -w 1\n-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.0.1.5:80 -m -w 2\n-a -t 10.0.0.1:80 -r 10.0.1.7:80 -m -w 1\n')));
+  assert.equal((await restore(as(m), desired, { merge: true })).changed, false, 'a second merge changes nothing');
+});
