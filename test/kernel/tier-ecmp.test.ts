@@ -16,7 +16,7 @@ const skip = labSkipReason();
 let tier: Tier | undefined;
 const figures: Record<string, unknown> = {};
 
-before(async () => { if (!skip) tier = await buildTier(); }, { timeout: 600_000 });
+before(async () => { if (!skip) tier = await buildTier(); }, { timeout: 1_200_000 });
 after(async () => {
   await tier?.stop();
   process.stdout.write(`tier figures ${JSON.stringify(figures)}\n`);

@@ -31,6 +31,9 @@ const ns = (h: string) => `tr${h}`;
 const dirAddr = (d: string) => `10.97.1.${10 + Number(d.slice(1))}`;
 const rsAddr = (s: string) => `10.97.1.${20 + Number(s.slice(1))}`;
 const work = '/run/tr-lab';
+const t0 = performance.now();
+/** Progress on stderr: a TCG lab is slow, and a silent hook says nothing about where it is. */
+export const trace = (what: string) => process.stderr.write(`[tier lab ${((performance.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
 
 type Child = ResultPromise<{ buffer: false; stdin: 'pipe'; stdout: 'pipe'; stderr: 'pipe'; reject: false }>;
 const children: Child[] = [];
@@ -40,9 +43,16 @@ async function sh(cmd: string, args: string[], opts: { reject?: boolean } = {}) 
 }
 const nsx = (n: string, cmd: string, args: string[], opts?: { reject?: boolean }) => sh('ip', ['netns', 'exec', ns(n), cmd, ...args], opts);
 
-/** `lbctl ARGS` inside a namespace, as an operator would run it there. */
+/**
+ * `lbctl ARGS` for a namespace: host prep with --netns from the root namespace (its lock is per
+ * namespace that way; under `ip netns exec` every namespace shares the lock `hostprep@host`, seen
+ * in the lab as exit 12 for concurrent preps), IPVS commands inside it (IPVS has no --netns).
+ */
 export async function lbctl(n: string, args: string[]) {
-  const r = await execa('ip', ['netns', 'exec', ns(n), process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args], { reject: false, timeout: 120_000 });
+  trace(`${ns(n)}: lbctl ${args.join(' ')}`);
+  const prep = args[1] === 'prep';
+  const argv = prep ? [process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args, '--netns', ns(n)] : ['ip', 'netns', 'exec', ns(n), process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args];
+  const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 300_000, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new Error(`lbctl ${args.join(' ')} in ${ns(n)} exited ${r.exitCode}: ${r.stderr || r.stdout}`);
   return r.stdout;
 }
@@ -118,6 +128,34 @@ export interface Tier {
 
 /** Build the whole tier from the spec; bfd false strips BFD from every FRR config (the bench's "without BFD"). */
 export async function buildTier(opts: { spec?: string; bfd?: boolean } = {}): Promise<Tier> {
+  try {
+    return await buildTierOnce(opts);
+  } catch (e) {
+    // A half-built tier still has servers and daemons running: the guest job would never end.
+    await stopAll();
+    throw e;
+  }
+}
+
+const HOSTS = ['r', ...DIRECTORS, ...REAL_SERVERS, 'c'];
+
+/** Kill every process this lab started and delete its namespaces and bridge. */
+export async function stopAll(): Promise<void> {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => Promise.race([c, new Promise((r) => setTimeout(r, 5000))])));
+  for (const c of children) c.kill('SIGKILL');
+  children.length = 0;
+  for (const h of ['r', ...DIRECTORS]) {
+    for (const d of ['bgpd', 'bfdd', 'zebra']) {
+      const pid = await fs.readFile(`/run/frr/${ns(h)}/${d}.pid`, 'utf8').catch(() => '');
+      if (/^\d+\s*$/.test(pid)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+    }
+  }
+  for (const h of HOSTS) await sh('ip', ['netns', 'del', ns(h)], { reject: false });
+  await sh('ip', ['link', 'del', 'tr-lan'], { reject: false });
+}
+
+async function buildTierOnce(opts: { spec?: string; bfd?: boolean }): Promise<Tier> {
   const bfd = opts.bfd !== false;
   const compiled = await compileSpec(opts.spec ?? path.join(lbctlRoot(), 'examples', 'tier-ecmp.yaml'));
   const spec = compiled.spec;
@@ -125,46 +163,42 @@ export async function buildTier(opts: { spec?: string; bfd?: boolean } = {}): Pr
   const desired = new Map(DIRECTORS.map((d) => [d, tierDirectorDesired(spec, d)]));
   await fs.mkdir(work, { recursive: true });
 
-  await sh('ip', ['link', 'add', 'tr-lan', 'type', 'bridge']);
-  await sh('ip', ['link', 'set', 'tr-lan', 'up']);
-  const hosts = ['r', ...DIRECTORS, ...REAL_SERVERS, 'c'];
-  for (const h of hosts) {
-    await sh('ip', ['netns', 'add', ns(h)]);
-    await nsx(h, 'ip', ['link', 'set', 'lo', 'up']);
-  }
-  for (const h of hosts.filter((x) => x !== 'c')) {
-    await sh('ip', ['link', 'add', `tr-${h}`, 'type', 'veth', 'peer', 'name', `tr-${h}-p`]);
-    await sh('ip', ['link', 'set', `tr-${h}-p`, 'netns', ns(h)]);
-    await nsx(h, 'ip', ['link', 'set', `tr-${h}-p`, 'name', 'eth0']);
-    await sh('ip', ['link', 'set', `tr-${h}`, 'master', 'tr-lan', 'up']);
+  trace('namespaces and links');
+  // Batched: each exec costs seconds in a loaded TCG guest (80 single commands took 300 s).
+  const batch = (netns: string | undefined, cmds: string[]) => execa('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${cmds.join('\n')}\n`, timeout: 120_000 });
+  const hosts = HOSTS;
+  for (const h of hosts) await sh('ip', ['netns', 'add', ns(h)]);
+  const lan = hosts.filter((x) => x !== 'c');
+  await batch(undefined, [
+    'link add tr-lan type bridge', 'link set tr-lan up',
+    ...lan.flatMap((h) => [`link add tr-${h} type veth peer name tr-${h}-p`, `link set tr-${h}-p netns ${ns(h)}`, `link set tr-${h} master tr-lan up`]),
+    'link add tr-c type veth peer name tr-c-p', `link set tr-c netns ${ns('r')}`, `link set tr-c-p netns ${ns('c')}`,
+  ]);
+  for (const h of lan) {
     const addr = h === 'r' ? '10.97.1.1' : h.startsWith('d') ? dirAddr(h) : rsAddr(h);
-    await nsx(h, 'ip', ['addr', 'add', `${addr}/24`, 'dev', 'eth0']);
-    await nsx(h, 'ip', ['link', 'set', 'eth0', 'up']);
-    if (h !== 'r') await nsx(h, 'ip', ['route', 'add', 'default', 'via', '10.97.1.1']);
+    await batch(ns(h), [
+      'link set lo up', `link set tr-${h}-p name eth0`, `addr add ${addr}/24 dev eth0`, 'link set eth0 up',
+      ...(h === 'r' ? ['addr add 10.97.3.1/24 dev tr-c', 'link set tr-c up'] : ['route add default via 10.97.1.1']),
+    ]);
   }
-  await sh('ip', ['link', 'add', 'tr-c', 'type', 'veth', 'peer', 'name', 'tr-c-p']);
-  await sh('ip', ['link', 'set', 'tr-c', 'netns', ns('r')]);
-  await sh('ip', ['link', 'set', 'tr-c-p', 'netns', ns('c')]);
-  await nsx('r', 'ip', ['addr', 'add', '10.97.3.1/24', 'dev', 'tr-c']);
-  await nsx('r', 'ip', ['link', 'set', 'tr-c', 'up']);
-  for (const a of CLIENT_ADDRS) await nsx('c', 'ip', ['addr', 'add', `${a}/24`, 'dev', 'tr-c-p']);
-  await nsx('c', 'ip', ['link', 'set', 'tr-c-p', 'up']);
-  await nsx('c', 'ip', ['route', 'add', 'default', 'via', '10.97.3.1']);
+  await batch(ns('c'), ['link set lo up', ...CLIENT_ADDRS.map((a) => `addr add ${a}/24 dev tr-c-p`), 'link set tr-c-p up', 'route add default via 10.97.3.1']);
   // The router: forwarding, and an ECMP hash over the 5-tuple (policy 1 split single flows over veth).
   for (const [k, v] of [['net.ipv4.ip_forward', '1'], ['net.ipv4.fib_multipath_hash_policy', '3'], ['net.ipv4.fib_multipath_hash_fields', '0x0037']]) {
     await nsx('r', 'sysctl', ['-qw', `${k}=${v}`]);
   }
+  trace('links up');
 
   // Real servers: lbctl realserver prep (VIP on lo, ARP quiet), then an echo server naming itself.
   const rsPrep = new Map(tierRealServers(spec.tier!).map((r) => [r.address, r.prep]));
-  for (const s of REAL_SERVERS) {
+  await Promise.all(REAL_SERVERS.map(async (s) => {
     await lbctl(s, rsPrep.get(rsAddr(s))!);
     const c = spawn(s, process.execPath, [here('tier-echo.js'), s, String(PORT)]);
     if (await lines(c)() !== 'ready') throw new Error(`echo server ${s} did not start`);
-  }
+    trace(`${ns(s)}: echo server ready`);
+  }));
 
   // Directors: lbctl director prep + restore, the IPVS sysctls, FRR from lbctl's frr.conf, the gate.
-  for (const d of DIRECTORS) {
+  await Promise.all(DIRECTORS.map(async (d) => {
     const want = desired.get(d)!;
     for (const argv of want.prep) await lbctl(d, argv);
     const rules = path.join(work, `${d}.rules`);
@@ -175,8 +209,10 @@ export async function buildTier(opts: { spec?: string; bfd?: boolean } = {}): Pr
     const gate = path.join(work, `${d}.gate`);
     await fs.writeFile(gate, renderGateScript(want.gate, d), { mode: 0o755 });
     spawn(d, 'bash', [gate], { LBCTL_VTY_SOCKET: `/run/frr/${ns(d)}`, LBCTL_TIER_MAINTENANCE: path.join(work, `${d}.maintenance`), PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
-  }
+    trace(`${ns(d)}: FRR and gate started`);
+  }));
   await frr('r', routerConf(bfd));
+  trace('router FRR started');
 
   const clientProc = spawn('c', process.execPath, [here('tier-clients.js'), VIP, String(PORT), CLIENT_ADDRS.join(',')]);
   const next = lines(clientProc);
@@ -189,6 +225,7 @@ export async function buildTier(opts: { spec?: string; bfd?: boolean } = {}): Pr
     },
   };
 
+  trace('client started');
   async function nexthops(): Promise<string[]> {
     const r = await sh('ip', ['-n', ns('r'), '-j', 'route', 'show', `${VIP}/32`]);
     const routes = JSON.parse(r.stdout || '[]') as Array<{ gateway?: string; nexthops?: Array<{ gateway: string }>; nhid?: number }>;
@@ -238,27 +275,14 @@ export async function buildTier(opts: { spec?: string; bfd?: boolean } = {}): Pr
       }
     },
     async digests() {
-      const out: string[] = [];
-      for (const d of DIRECTORS) {
+      return Promise.all(DIRECTORS.map(async (d) => {
         const r = await execa('ip', ['netns', 'exec', ns(d), process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), 'director', 'check', '--mode', 'dr', '--vip', VIP, '--dev', 'lo', '--tier', '--json'], { reject: false });
-        out.push((JSON.parse(r.stdout) as { tier: { digest: string; ok: boolean } }).tier.digest);
-      }
-      return out;
+        return (JSON.parse(r.stdout) as { tier: { digest: string; ok: boolean } }).tier.digest;
+      }));
     },
     async stop() {
       for (const d of DIRECTORS) await fs.writeFile(path.join(work, `${d}.maintenance`), '').catch(() => undefined);
-      for (const c of children) { c.kill('SIGTERM'); }
-      await Promise.all(children.map((c) => Promise.race([c, new Promise((r) => setTimeout(r, 5000))])));
-      for (const c of children) c.kill('SIGKILL');
-      children.length = 0;
-      for (const h of ['r', ...DIRECTORS]) {
-        for (const d of ['bgpd', 'bfdd', 'zebra']) {
-          const pid = await fs.readFile(`/run/frr/${ns(h)}/${d}.pid`, 'utf8').catch(() => '');
-          if (/^\d+\s*$/.test(pid)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
-        }
-      }
-      for (const h of hosts) await sh('ip', ['netns', 'del', ns(h)], { reject: false });
-      await sh('ip', ['link', 'del', 'tr-lan'], { reject: false });
+      await stopAll();
     },
   };
   return tier;
@@ -273,11 +297,13 @@ export function spreadError(servers: Record<string, number>, names = REAL_SERVER
 
 /** One failover case: open 100 connections, take `d` out, measure the route drop, wait, report. */
 export async function failoverCase(tier: Tier, how: 'withdraw' | 'link', d = 'd2', settleMs = 6000): Promise<{ how: string; dropMs: number; polls: number; survived: number; total: number; onDirector: number; rejoinMs: number; survivedRejoin: number; closedCodes: string[] }> {
+  trace(`case ${how}: waiting for 3 next hops`);
   await tier.waitNexthops(DIRECTORS.length);
   const opened = await tier.client.ask<{ up: number }>('open 100');
   await new Promise((r) => setTimeout(r, 2000));
   const conns = await execa('ip', ['netns', 'exec', `tr${d}`, 'ipvsadm', '-Lnc'], { reject: false });
   const onDirector = conns.stdout.split('\n').filter((l) => /ESTABLISHED/.test(l)).length;
+  trace(`case ${how}: ${opened.up} open, ${onDirector} on ${d}`);
   const t0 = performance.now();
   if (how === 'withdraw') await tier.withdraw(d); else await tier.linkDown(d);
   const drop = await tier.waitNexthops(DIRECTORS.length - 1);
