@@ -139,6 +139,7 @@ test('LVS-DR from one spec: apply per node, traffic alternates, second apply "No
       `+ service TCP ${s.vip}:443`,
       `- destination TCP ${s.vip}:${ECHO_PORT} -> ${other}:${ECHO_PORT}`,
       `~ destination TCP ${s.vip}:80 -> ${s.rs1.addr}:80`,
+      '~ file /etc/lbctl/ipvs.rules', // the boot rules follow the table
     ]);
     const applied = await applyNode(spec2, 'director', undefined, ['--drain', '--timeout', '20s']);
     assert.equal(applied.json.applied.ipvs, 4);
