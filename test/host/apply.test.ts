@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { Ajv } from 'ajv';
+import { Ajv2020 as Ajv } from 'ajv/dist/2020.js';
 import { lbctlRoot, runLbctl } from '../../src/cli/inprocess.js';
 
 const NS = ['ap-rs1', 'ap-rs2'];

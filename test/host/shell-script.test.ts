@@ -96,7 +96,7 @@ describe('lbctl shell fed on stdin (scripting)', () => {
         const docs = sh.stdout.trim().split(/\n(?=\{)/).map((d) => JSON.parse(d));
         assert.equal(docs.length, keepGoing ? 10 : 8);
         assert.equal(docs[7].error.code, 'ENOSERVER');
-        assert.equal(typeof docs[1].after, 'number');
+        assert.equal(typeof docs[1].servers[0].after.weight, 'number');
       });
     });
   }
