@@ -80,6 +80,9 @@ export async function runLbctl(argv: string[], opts: { stdin?: string } = {}): P
       // A topic that is itself a command lives in its folder's index.js (commands/watch/index.ts).
       const file = existsSync(`${base}.js`) ? `${base}.js` : path.join(base, 'index.js');
       const mod = await import(pathToFileURL(file).href);
+      // oclif names a command run this way after its class ("serviceadd"); the bundle gives it its
+      // id ("service:add"), which the JSON contract's msg is made of: give it the same here.
+      mod.default.id = id;
       await mod.default.run(args, config);
     }
   } catch (err) {
