@@ -1,0 +1,98 @@
+/**
+ * bench/failover-pacemaker: outage of the pacemaker pair (test/support/pacemaker-lab.ts, two
+ * real nodes from lbctl's generated files) for a planned move (`lbctl ha standby --wait` on the
+ * holder) and for a power-off of the holder, median over N runs, printed beside the keepalived
+ * pair's figure measured in the same run by bench/failover (run as a child, its --json output).
+ * Outage: first failed probe (every 100 ms from the client) to the first good one from the other node.
+ * Goal (issue 16): planned move median <= the keepalived pair's (1.05 s), power-off < 3 s.
+ *
+ *   node build/bench/failover-pacemaker.js [--runs N] [--keepalived-runs N] [--json]
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { PacemakerLab, pacemakerSpec, outage, type NodeName } from '../test/support/pacemaker-lab.js';
+import { sleep } from '../test/support/keepalived-lab.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
+const other = (n: NodeName): NodeName => (n === 'pl1' ? 'pl2' : 'pl1');
+
+async function waitAnswer(lab: PacemakerLab, node: NodeName, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const p = await lab.probe();
+    if (p.ok && p.node === node && p.holders.length === 1) return;
+    await sleep(200);
+  }
+  throw new Error(`the VIP did not answer from ${node} within ${ms} ms`);
+}
+
+async function cluster<T>(fn: (lab: PacemakerLab) => Promise<T>): Promise<T> {
+  const lab = await PacemakerLab.create();
+  try {
+    await lab.install(pacemakerSpec());
+    await lab.boot('pl1');
+    await lab.boot('pl2');
+    await lab.waitOnline(90_000);
+    await lab.loadResources();
+    await waitAnswer(lab, 'pl1', 60_000);
+    return await fn(lab);
+  } finally {
+    await lab.destroy();
+  }
+}
+
+async function measure(lab: PacemakerLab, from: NodeName, act: () => Promise<unknown>): Promise<number> {
+  const prober = lab.startProber(100);
+  await sleep(500);
+  const t0 = Date.now();
+  await act();
+  await waitAnswer(lab, other(from), 30_000);
+  await sleep(500);
+  await prober.stop();
+  const o = outage(prober.samples, t0, other(from));
+  if (!o) throw new Error('no answer from the other node');
+  if (prober.samples.some((s) => s.holders.length > 1)) throw new Error('the VIP was held by both nodes');
+  return o.ms;
+}
+
+async function main(): Promise<void> {
+  const runs = arg('--runs', 3);
+  const kaRuns = arg('--keepalived-runs', 3);
+  const planned: number[] = [];
+  const powerOff: number[] = [];
+  // Planned moves: standby the holder, then bring it back online for the next run (stickiness keeps the group where it is).
+  await cluster(async (lab) => {
+    let holder: NodeName = 'pl1';
+    for (let i = 0; i < runs; i++) {
+      const h = holder;
+      const ms = await measure(lab, h, () => lab.lbctlIn(h, ['ha', 'standby', h, '--wait']));
+      planned.push(ms);
+      process.stderr.write(`  planned move ${i + 1}: ${ms} ms\n`);
+      await lab.lbctlIn(other(h), ['ha', 'online', h, '--wait']);
+      holder = other(h);
+    }
+  });
+  // A power-off ends a cluster: one boot per run.
+  for (let i = 0; i < runs; i++) {
+    const ms = await cluster((lab) => measure(lab, 'pl1', () => lab.powerOff('pl1')));
+    powerOff.push(ms);
+    process.stderr.write(`  power-off ${i + 1}: ${ms} ms\n`);
+  }
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const ka = await execa(process.execPath, [path.join(here, 'failover.js'), '--runs', String(kaRuns), '--compare-runs', '0', '--json'], { reject: false });
+  const kaMedian: number | undefined = (() => { try { return JSON.parse(String(ka.stdout)).defaults.median; } catch { return undefined; } })();
+  const report = { runs, planned_ms: planned, planned_median_ms: median(planned), power_off_ms: powerOff, power_off_median_ms: median(powerOff), keepalived_median_ms: kaMedian };
+  if (process.argv.includes('--json')) { console.log(JSON.stringify(report, null, 2)); return; }
+  console.log(`pacemaker pair, ${runs} runs each (outage: first failed probe to first good one, probes every 100 ms):`);
+  console.log(`  planned move (ha standby --wait): median ${report.planned_median_ms} ms  [${planned.join(', ')}]  goal <= 1050 ms`);
+  console.log(`  power-off of the holder:          median ${report.power_off_median_ms} ms  [${powerOff.join(', ')}]  goal < 3000 ms`);
+  console.log(`keepalived pair (bench/failover, kill haproxy on MASTER), ${kaRuns} runs: median ${kaMedian ?? 'n/a'} ms`);
+  if (kaMedian !== undefined) console.log(`  pacemaker planned move / keepalived: ${(report.planned_median_ms / kaMedian).toFixed(2)}x`);
+}
+
+await main();
