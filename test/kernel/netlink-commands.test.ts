@@ -47,7 +47,7 @@ for (const driver of (process.env.LBCTL_TEST_DRIVERS ?? 'netlink ipvsadm').split
     // Reported to the ipvsadm driver's owner: its getTimeouts regex expects "tcp N tcpfin N udp N".
     test('timeout set/show: converges, numbers in JSON, unchanged the second time', { skip }, async () => {
       await ipvsadm('--set', '900', '120', '300');
-      assert.deepEqual(await lbj('timeout', 'show'), { tcp: 900, tcpfin: 120, udp: 300 });
+      assert.deepEqual(await lbj('timeout', 'show'), { changed: false, msg: 'timeout show: Timeout (tcp tcpfin udp): 900 120 300', tcp: 900, tcpfin: 120, udp: 300 });
       const r = await lbj('timeout', 'set', '--tcp', '3600', '--udp', '61');
       assert.equal(r.changed, true);
       assert.equal(r.action, 'updated');
