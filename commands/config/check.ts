@@ -4,7 +4,7 @@ import { color } from '../../src/cli/output.js';
 import { checkCluster, checkError, type CheckReport } from '../../src/cluster/check.js';
 
 export default class ConfigCheck extends LbctlCommand {
-  static summary = 'Check a cluster spec: schema, pair rules, and haproxy -c / keepalived --config-test on every generated file.';
+  static summary = 'Check a cluster spec: schema, named rules, and each daemon\'s own check of every generated file (haproxy -c, nginx -t, keepalived --config-test, corosync -t / crm_verify / crm configure verify, vtysh --dryrun).';
   static description = 'Each finding is one line naming file:line (spec problems, exit 3) or the generated file the daemon rejected (exit 9). keepalived refuses interfaces that do not exist; with --netns auto (default) its test runs in a throwaway network namespace holding veths named like the spec\'s interfaces when any is missing here (needs root).';
   static examples = ['<%= config.bin %> config check cluster.yaml', '<%= config.bin %> config check cluster.yaml --netns never'];
   static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };

@@ -3,7 +3,7 @@ import { exitCodeFlag, LbctlCommand } from '../../src/cli/base.js';
 import { diffNode, type DiffResult } from '../../src/cluster/install.js';
 
 export default class ConfigDiff extends LbctlCommand {
-  static summary = 'Show a unified diff of the installed haproxy.cfg/keepalived.conf against what the spec generates.';
+  static summary = 'Show a unified diff of the installed files of one node (haproxy.cfg or nginx.conf, keepalived.conf, corosync.conf and the CIB, frr.conf) against what the spec generates.';
   static examples = ['<%= config.bin %> config diff cluster.yaml --node lb1', '<%= config.bin %> config diff cluster.yaml --node lb1 --exit-code'];
   static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };
   static flags = {

@@ -4,8 +4,8 @@ import { actionWord, table } from '../../src/cli/output.js';
 import { generateFiles, type GenerateResult } from '../../src/cluster/generate.js';
 
 export default class ConfigGenerate extends LbctlCommand {
-  static summary = 'Generate haproxy.cfg and keepalived.conf for every node (or one) from a cluster spec.';
-  static description = 'Writes DIR/<node>/haproxy.cfg and DIR/<node>/keepalived.conf. Output is deterministic; files whose content is unchanged are not touched. Nothing is written when the spec has any problem (exit 3, file:line).';
+  static summary = 'Generate the files of every node (or of one) from a cluster spec: haproxy.cfg or nginx.conf, keepalived.conf or corosync.conf + resources.crm + cib.xml, frr.conf for tier directors.';
+  static description = 'Writes DIR/<node>/<file> for each file the node needs. Output is deterministic; files whose content is unchanged are not touched. Nothing is written when the spec has any problem (exit 3, file:line).';
   static examples = ['<%= config.bin %> config generate cluster.yaml --out generated', '<%= config.bin %> config generate cluster.yaml --node lb2 --out /tmp/lb2'];
   static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };
   static flags = {

@@ -6,8 +6,8 @@ import { parseDuration } from '../../src/util/duration.js';
 import { shellWord } from '../../src/converge/change.js';
 
 export default class ConfigInstall extends LbctlCommand {
-  static summary = 'Install one node\'s generated haproxy.cfg and keepalived.conf, and optionally reload the daemons.';
-  static description = 'Validates the spec and runs the daemons\' checks first; then writes /etc/haproxy/haproxy.cfg and /etc/keepalived/keepalived.conf (under --root) atomically, all or none, keeping each replaced file\'s mode and owner and its content as FILE.lbctl-bak, only where the content differs. Holds the lock of the root (exit 12 after --lock-timeout). --reload reloads only daemons whose file changed: haproxy via systemctl reload or SIGUSR2 to its master (master-worker mode), keepalived via systemctl reload or SIGHUP.';
+  static summary = 'Install one node\'s generated files (proxy, HA engine, FRR), and optionally reload haproxy, nginx or keepalived when its file changed (pacemaker: the CIB is loaded; FRR: frr-reload is left to you).';
+  static description = 'Validates the spec and runs the daemons\' checks first; then writes the node\'s files to their install paths (under --root) atomically, all or none, keeping each replaced file\'s mode and owner and its content as FILE.lbctl-bak, only where the content differs. Holds the lock of the root (exit 12 after --lock-timeout). --reload reloads only daemons whose file changed: haproxy via systemctl reload or SIGUSR2 to its master (master-worker mode), keepalived via systemctl reload or SIGHUP.';
   static examples = ['<%= config.bin %> config install cluster.yaml --node lb1 --reload', '<%= config.bin %> config install cluster.yaml --node lb2 --dry-run'];
   static args = { spec: Args.string({ description: 'cluster spec (YAML)', required: true }) };
   static flags = {
