@@ -271,9 +271,9 @@ export function alive(pid: number): boolean {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The lab's cluster spec: generated defaults, only addresses filled in. */
-export function labSpec(extra: { haproxyGlobal?: string; backendExtra?: string[] } = {}): string {
-  return `# failover lab spec (src/keepalived/lab.ts): lbctl's generated defaults
+/** The lab's two nodes and their VRRP instance: the part of the spec every proxy engine shares. */
+export function labPair(title: string): string {
+  return `# failover lab spec (test/support/keepalived-lab.ts): ${title}
 cluster: lab
 nodes:
   - { name: lb1, address: ${LAB_NET.lb1}/${LAB_NET.prefix}, interface: eth0 }
@@ -284,7 +284,12 @@ vrrp:
       virtual_router_id: 77
       authentication: { pass: lab77 }
       vips: [${LAB_NET.vip}/${LAB_NET.prefix}]
-haproxy:
+`;
+}
+
+/** The lab's cluster spec: generated defaults, only addresses filled in. */
+export function labSpec(extra: { haproxyGlobal?: string; backendExtra?: string[] } = {}): string {
+  return `${labPair('lbctl\'s generated defaults')}haproxy:
 ${extra.haproxyGlobal ?? ''}  defaults:
     mode: http
     timeouts: { connect: 1s, client: 30s, server: 30s }

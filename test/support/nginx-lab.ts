@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { childPids } from '../../src/haproxy/config-reload.js';
-import { FailoverLab, LAB_NET, sleep } from './keepalived-lab.js';
+import { FailoverLab, LAB_NET, labPair, sleep } from './keepalived-lab.js';
 
 export interface RunningNginx { pidfile: string; errorLog: string; pid: number }
 
@@ -78,18 +78,7 @@ export function get(url: string, headers: Record<string, string> = {}, timeoutMs
 
 /** The failover lab's spec with nginx in place of haproxy (same addresses, same backends). */
 export function nginxLabSpec(): string {
-  return `# failover lab spec with nginx: lbctl's generated defaults
-cluster: lab
-nodes:
-  - { name: lb1, address: ${LAB_NET.lb1}/${LAB_NET.prefix}, interface: eth0 }
-  - { name: lb2, address: ${LAB_NET.lb2}/${LAB_NET.prefix}, interface: eth0 }
-vrrp:
-  instances:
-    - name: VI_1
-      virtual_router_id: 77
-      authentication: { pass: lab77 }
-      vips: [${LAB_NET.vip}/${LAB_NET.prefix}]
-nginx:
+  return `${labPair('nginx, lbctl\'s generated defaults')}nginx:
   main: { worker_processes: 1 }
   http: { access_log: false }
   upstreams:
