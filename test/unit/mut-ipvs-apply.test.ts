@@ -305,3 +305,53 @@ test('exit codes survive the rewording', async () => {
   assert.equal((e as RejectedError).exitCode, ExitCode.Rejected);
   assert.match((e as RejectedError).oneLine(), /rolled back 1 change\(s\): table as before/);
 });
+
+test('the undo follows the applied set in index order, whatever order the writer reports it in', async () => {
+  const kern = new Kernel([svc(1)]);
+  const ops: Op[] = [1, 2, 3].map((n) => ({ kind: 'addDest', service: svc(1), dest: dest(n) }));
+  const real = kern.write.bind(kern);
+  kern.write = async (o: Op[], fault?: number) => {
+    const r = await real(o, fault);
+    return kern.batches.length === 1 ? { index: 1, error: new RejectedError('refused addDest'), applied: [2, 0] } : r;
+  };
+  const e = await failure(applyAllOrNothing(kern, ops));
+  assert.equal(e.message, 'change 2 of 3 failed: refused addDest; rolled back 2 change(s): table as before');
+  assert.deepEqual(kern.batches[1].map((o) => o.dest!.address), ['10.94.1.3', '10.94.1.1']);
+});
+
+test('a real server whose undo failed stays listed when its service was not created by the batch', async () => {
+  const kern = new Kernel([svc(1)]);
+  kern.goOn = true;
+  const ops: Op[] = [
+    { kind: 'addDest', service: svc(1), dest: dest(1) },
+    { kind: 'addDest', service: svc(1), dest: dest(2) },
+    { kind: 'addService', service: svc(2) },
+  ];
+  // Batch 0 fails at op 2; undo = [delDest 2, delDest 1]: the second (dest 1) fails.
+  kern.refuse = (b, i) => (b === 0 && i === 2) || (b === 1 && i === 1);
+  const e = await failure(applyAllOrNothing(kern, ops));
+  assert.equal(e.message, 'change 3 of 3 failed: refused addService; rollback failed too (refused delDest): 1 change(s) remain applied: add real server 10.94.1.1:80 in TCP 10.94.0.1:80');
+});
+
+test('exactly five remaining are all named, with no "and 0 more"', async () => {
+  const kern = new Kernel([svc(1)]);
+  kern.throwOnBatch = 1;
+  const ops: Op[] = [1, 2, 3, 4, 5, 6].map((n) => ({ kind: 'addDest', service: svc(1), dest: dest(n) }));
+  kern.refuse = (b, i) => b === 0 && i === 5;
+  const e = await failure(applyAllOrNothing(kern, ops));
+  assert.match(e.message, /5 change\(s\) remain applied: (add real server [^,]+, ){4}add real server 10\.94\.1\.5:80 in TCP 10\.94\.0\.1:80$/);
+});
+
+test('preflight: hints, a duplicate at index 0, a service created in the batch has no real servers, a delete keeps the others', () => {
+  const before: IpvsTable = { services: [svc(1, [1, 2])] };
+  const hintOf = (ops: Op[]) => { try { preflight(before, ops); } catch (e) { return (e as RejectedError).hint; } return undefined; };
+  assert.equal(hintOf([{ kind: 'addService', service: svc(1) }]), 'edit it, or use `lbctl restore`, which converges');
+  assert.equal(hintOf([{ kind: 'editService', service: svc(7) }]), 'add the service first');
+  assert.equal(hintOf([{ kind: 'addDest', service: svc(1), dest: dest(1) }]), 'edit it instead, or use `lbctl restore`, which converges', 'the first real server is a duplicate too');
+  const created: Op[] = [{ kind: 'addService', service: svc(5) }, { kind: 'delService', service: svc(5) }];
+  preflight(before, created);
+  assert.deepEqual((created[1].previous as VirtualService).destinations, []);
+  const after: Op[] = [{ kind: 'delDest', service: svc(1), dest: dest(1) }, { kind: 'editDest', service: svc(1), dest: dest(2, 4) }, { kind: 'delService', service: svc(1) }];
+  preflight(before, after);
+  assert.deepEqual((after[2].previous as VirtualService).destinations.map((d) => [d.address, d.weight]), [['10.94.1.2', 4]]);
+});
