@@ -160,6 +160,10 @@ test('dry run: predicts the after state, writes nothing', async () => {
   assert.equal(e3.servers[0].after.op, 'running', 'no check configured: running');
   const d = await setServerState({ socket: hp.sock, refs: ['app/web1'], action: 'drain', dryRun: true });
   assert.equal(d.servers[0].after.admin, 'drain');
+  // Not leaving maintenance: the operational state is left as haproxy has it (a stopped server stays stopped).
+  hp.servers[1].op = 0; hp.servers[1].chk = 0;
+  const st = await setServerState({ socket: hp.sock, refs: ['app/web2'], action: 'drain', dryRun: true });
+  assert.deepEqual([st.servers[0].after.admin, st.servers[0].after.op], ['drain', 'stopped']);
   const nothing = await setServerState({ socket: hp.sock, refs: ['app/web1'], action: 'ready', dryRun: true });
   assert.equal(nothing.changed, false);
   assert.deepEqual(hp.writes, []);
