@@ -1,0 +1,46 @@
+// The state-changing modules scripts/mutation.sh mutates, each with the focused test command that
+// judges its mutants. Test files are the tsc output under build/ (the sandbox's own build, made by
+// Stryker's buildCommand from the mutated sources). `bundle: true` also rebuilds dist/, for host
+// tests that run the real CLI (bin/run.js) in a child process: the active mutant reaches it through
+// the __STRYKER_ACTIVE_MUTANT__ environment variable the child inherits.
+const unit = (...names) => names.map((n) => `build/test/unit/${n}.test.js`);
+const host = (...names) => names.map((n) => `build/test/host/${n}.test.js`);
+
+export const modules = {
+  fs: {
+    mutate: ['src/util/fs.ts'],
+    tests: [...unit('fs-atomic', 'mut-fs')],
+  },
+  'fs-host': {
+    mutate: ['src/util/fs.ts'],
+    tests: [...unit('fs-atomic', 'mut-fs'), ...host('files-safety')],
+    bundle: true,
+  },
+  files: {
+    mutate: ['src/converge/files.ts'],
+    tests: [...unit('files-plan', 'mut-files')],
+  },
+  host: {
+    mutate: ['src/host/provider.ts'],
+    // apply-plan.test reaches only planRoutes here: add it when mutating that range.
+    tests: [...unit('host-converge', 'mut-host')],
+  },
+  runtime: {
+    mutate: ['src/haproxy/runtime-ops.ts'],
+    tests: [...unit('haproxy-runtime', 'runtime-socket', 'mut-runtime')],
+  },
+  // No unit test reaches installNode: its tests run the real CLI as root (daemon checks, chown).
+  install: {
+    mutate: ['src/cluster/install.ts'],
+    tests: [...host('files-safety')],
+    bundle: true,
+  },
+  'ipvs-apply': {
+    mutate: ['src/ipvs/driver.ts'],
+    tests: [...unit('netlink-driver', 'netlink-rollback', 'mut-ipvs-apply')],
+  },
+  netlink: {
+    mutate: ['src/ipvs/netlink/driver.ts'],
+    tests: [...unit('netlink-driver', 'netlink-rollback')],
+  },
+};
