@@ -10,35 +10,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { lbctlRoot } from '../../src/cli/inprocess.js';
+import { ansibleLab, ansibleSkip as skip, type AnsibleLab } from '../support/ansible.js';
 import { snapshotTree } from '../support/tree-snapshot.js';
 
-const root = lbctlRoot();
-const skip = !existsSync('/usr/bin/ansible-playbook') ? 'ansible-playbook is not installed (test/deps.sh)' : false;
 const NS = ['aa-rs1', 'aa-rs2'];
 
-interface Play { exitCode: number; out: string; recap: Record<string, number> }
-
+let lab: AnsibleLab;
 let work = '';
 let env: Record<string, string> = {};
-
-async function playbook(name: string, yaml: string, ...args: string[]): Promise<Play> {
-  const file = path.join(work, `${name}.yml`);
-  await fs.writeFile(file, yaml);
-  const r = await execa('ansible-playbook', ['-i', 'localhost,', '-c', 'local', file, ...args], { reject: false, env, all: true });
-  const out = r.all ?? '';
-  const line = out.split('\n').find((l) => /^localhost\s+:\s+ok=/.test(l)) ?? '';
-  process.stdout.write(`# ${name} ${args.join(' ')}: ${line.replace(/\s+/g, ' ').trim() || '(no recap)'}\n`);
-  const recap: Record<string, number> = {};
-  for (const m of line.matchAll(/(\w+)=(\d+)/g)) recap[m[1]] = Number(m[2]);
-  return { exitCode: r.exitCode ?? -1, out, recap };
-}
+const playbook = (name: string, yaml: string, ...args: string[]) => lab.playbook(name, yaml, ...args);
 
 /** Addresses, routes and the sysctls a real server's prep touches, as text. */
 async function nsSnapshot(ns: string): Promise<string> {
@@ -58,19 +42,8 @@ describe('lbctl.lbctl.apply against real state', { skip }, () => {
   let cfgRoot: string;
 
   before(async () => {
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'aa-ansible-'));
-    const built = await execa('ansible-galaxy', ['collection', 'build', path.join(root, 'ansible', 'lbctl'), '--output-path', path.join(work, 'dist'), '--force']);
-    const tarball = path.join(work, 'dist', 'lbctl-lbctl-0.1.0.tar.gz');
-    assert.ok(existsSync(tarball), built.stdout);
-    await execa('ansible-galaxy', ['collection', 'install', tarball, '-p', path.join(work, 'collections')]);
-    const bin = path.join(work, 'bin');
-    await fs.mkdir(bin);
-    await fs.symlink(path.join(root, 'bin', 'run.js'), path.join(bin, 'lbctl'));
-    env = {
-      PATH: `${bin}:${process.env.PATH}`, ANSIBLE_COLLECTIONS_PATH: path.join(work, 'collections'), ANSIBLE_NOCOLOR: '1',
-      ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp'), ANSIBLE_REMOTE_TEMP: path.join(work, 'tmp'),
-      LBCTL_STATE_DIR: path.join(work, 'state'), LBCTL_LOCK_DIR: path.join(work, 'locks'), HOME: work,
-    };
+    lab = await ansibleLab('aa-ansible-');
+    ({ work, env } = lab);
     for (const [i, ns] of NS.entries()) {
       await execa('ip', ['netns', 'del', ns], { reject: false });
       await execa('ip', ['netns', 'add', ns]);
@@ -96,7 +69,7 @@ describe('lbctl.lbctl.apply against real state', { skip }, () => {
   });
   after(async () => {
     for (const ns of NS) await execa('ip', ['netns', 'del', ns], { reject: false });
-    if (work) await fs.rm(work, { recursive: true, force: true });
+    await lab?.cleanup();
   });
 
   const site = () => `

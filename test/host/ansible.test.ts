@@ -12,33 +12,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
+import { ansibleLab, ansibleSkip as skip, type AnsibleLab } from '../support/ansible.js';
 import { rawShowStat, startLabHaproxy, startLabServer, type LabHaproxy, type LabServer } from '../support/haproxy-lab.js';
 import { snapshotTree } from '../support/tree-snapshot.js';
 
 const root = lbctlRoot();
-const skip = !existsSync('/usr/bin/ansible-playbook') ? 'ansible-playbook is not installed (test/deps.sh)' : false;
-
-interface Play { exitCode: number; out: string; recap: Record<string, number> }
-
-let work: string;
-let env: Record<string, string>;
-
-/** ansible-playbook with the installed collection and lbctl on PATH; prints the PLAY RECAP line. */
-async function playbook(name: string, yaml: string, ...args: string[]): Promise<Play> {
-  const file = path.join(work, `${name}.yml`);
-  await fs.writeFile(file, yaml);
-  const r = await execa('ansible-playbook', ['-i', 'localhost,', '-c', 'local', file, ...args], { reject: false, env, all: true });
-  const out = r.all ?? '';
-  const line = out.split('\n').find((l) => /^localhost\s+:\s+ok=/.test(l)) ?? '';
-  process.stdout.write(`# ${name} ${args.join(' ')}: ${line.replace(/\s+/g, ' ').trim() || '(no recap)'}\n`);
-  const recap: Record<string, number> = {};
-  for (const m of line.matchAll(/(\w+)=(\d+)/g)) recap[m[1]] = Number(m[2]);
-  return { exitCode: r.exitCode ?? -1, out, recap };
-}
+let lab: AnsibleLab;
+const playbook = (name: string, yaml: string, ...args: string[]) => lab.playbook(name, yaml, ...args);
 
 const NS_RS = 'ct-ans-rs';
 const NS_DIR = 'ct-ans-dir';
@@ -56,24 +39,12 @@ describe('Ansible collection lbctl.lbctl against real state', { skip }, () => {
   let cfgRoot: string;
 
   before(async () => {
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'ct-ansible-'));
     // The collection as users get it: the tarball npm run ansible:build makes, installed.
-    const built = await execa('ansible-galaxy', ['collection', 'build', path.join(root, 'ansible', 'lbctl'), '--output-path', path.join(work, 'dist'), '--force']);
-    const tarball = path.join(work, 'dist', 'lbctl-lbctl-0.1.0.tar.gz');
-    assert.ok(existsSync(tarball), built.stdout);
-    await execa('ansible-galaxy', ['collection', 'install', tarball, '-p', path.join(work, 'collections')]);
-    const bin = path.join(work, 'bin');
-    await fs.mkdir(bin);
-    await fs.symlink(path.join(root, 'bin', 'run.js'), path.join(bin, 'lbctl'));
-    env = {
-      PATH: `${bin}:${process.env.PATH}`, ANSIBLE_COLLECTIONS_PATH: path.join(work, 'collections'), ANSIBLE_NOCOLOR: '1',
-      ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp'), ANSIBLE_REMOTE_TEMP: path.join(work, 'tmp'),
-      LBCTL_STATE_DIR: path.join(work, 'state'), HOME: work,
-    };
+    lab = await ansibleLab('ct-ansible-');
     for (const n of ['web1', 'web2']) servers.push(await startLabServer(n));
     const line = (s: LabServer) => `  server ${s.name} 127.0.0.1:${s.port} weight 10`;
     hp = await startLabHaproxy({ prefix: 'ct-hp-', defaultBackend: 'app', body: ['backend app', ...servers.map(line), 'backend api', line(servers[0])].join('\n') });
-    cfgRoot = path.join(work, 'root');
+    cfgRoot = path.join(lab.work, 'root');
     await fs.mkdir(cfgRoot);
     for (const ns of [NS_RS, NS_DIR]) {
       await execa('ip', ['netns', 'del', ns], { reject: false });
@@ -87,7 +58,7 @@ describe('Ansible collection lbctl.lbctl against real state', { skip }, () => {
     await hp?.stop();
     for (const s of servers) await s.close();
     for (const ns of [NS_RS, NS_DIR]) await execa('ip', ['netns', 'del', ns], { reject: false });
-    if (work) await fs.rm(work, { recursive: true, force: true });
+    await lab?.cleanup();
   });
 
   const tasks = () => `
@@ -152,6 +123,19 @@ describe('Ansible collection lbctl.lbctl against real state', { skip }, () => {
       assert.equal(r.recap.failed, 1, r.out);
       assert.match(r.out.replace(/\\"/g, '"'), message, r.out);
       assert.doesNotMatch(r.out, /non-zero return code/);
+    }
+  });
+
+  test('ansible-doc renders every module, with the options of its doc fragments', async () => {
+    const modules = (await fs.readdir(path.join(root, 'ansible', 'lbctl', 'plugins', 'modules'))).filter((f) => f.endsWith('.py')).map((f) => f.slice(0, -3)).sort();
+    assert.deepEqual(modules, ['apply', 'cluster_config', 'director', 'haproxy_server', 'ipvs_server', 'ipvs_service', 'realserver']);
+    const fragment: Record<string, string[]> = { ipvs_server: ['= service', '- protocol', '- driver'], ipvs_service: ['= service', '- protocol', '- driver'], realserver: ['- netns', '- persist', '- root', '- state'], director: ['- netns', '- persist', '- root', '- state'] };
+    for (const m of modules) {
+      const r = await execa('ansible-doc', [`lbctl.lbctl.${m}`], { env: lab.env, reject: false, all: true });
+      assert.equal(r.exitCode, 0, r.all);
+      assert.match(r.stdout, new RegExp(`^> LBCTL\\.LBCTL\\.${m.toUpperCase()} `, 'm'), r.stdout);
+      for (const line of ['- lbctl_path', ...(fragment[m] ?? [])]) assert.ok(r.stdout.split('\n').includes(line), `${m}: no option line "${line}"\n${r.stdout}`);
+      assert.match(r.stdout, /^RETURN VALUES:\n(.*\n)*- msg$/m, `${m}: RETURN lacks msg`);
     }
   });
 

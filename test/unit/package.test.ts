@@ -1,20 +1,21 @@
 /**
  * The published package holds only what a user runs: the bin entry, the bundle in dist/, the
- * README, package.json and the oclif manifest. No test, bench, fixture, golden file or
- * TypeScript source (tests and benches build to build/, never shipped).
+ * README, package.json, the oclif manifest and the JSON Schemas of the --json results
+ * (schemas/: scripts validate lbctl's output against them). No test, bench, fixture, golden
+ * file or TypeScript source (tests and benches build to build/, never shipped).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { lbctlRoot, runLbctl } from '../../src/cli/inprocess.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 
-const ALLOWED = [/^bin\/run\.js$/, /^dist\/[\w./-]+\.js$/, /^README\.md$/, /^package\.json$/, /^oclif\.manifest\.json$/, /^LICEN[CS]E(\.\w+)?$/];
+const ALLOWED = [/^bin\/run\.js$/, /^dist\/[\w./-]+\.js$/, /^README\.md$/, /^package\.json$/, /^oclif\.manifest\.json$/, /^schemas\/[\w.-]+\.json$/, /^LICEN[CS]E(\.\w+)?$/];
 const FORBIDDEN = /(^|\/)(test|tests|bench|fixtures?|golden|examples|scripts|src|commands|build)\/|\.ts$|\.test\.|\.map$/;
 
-test('npm pack lists only the bin entry, the bundle, README, package.json and the manifest', async () => {
+test('npm pack lists only the bin entry, the bundle, README, package.json, the manifest and the schemas', async () => {
   const r = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: lbctlRoot(), reject: false, env: { npm_config_loglevel: 'silent' } });
   assert.equal(r.exitCode, 0, r.stderr);
   const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
@@ -25,6 +26,10 @@ test('npm pack lists only the bin entry, the bundle, README, package.json and th
     assert.ok(files.includes(need), `${need} missing from the package`);
   }
   assert.ok(files.some((f) => f.startsWith('dist/chunks/')), 'the command chunks are missing from the package');
+  // Every schema in the repo ships: the shared definitions and each command's result and error.
+  const schemas = readdirSync(path.join(lbctlRoot(), 'schemas')).filter((f) => f.endsWith('.json')).map((f) => `schemas/${f}`).sort();
+  assert.ok(schemas.length >= 40, `${schemas.length} schemas`);
+  assert.deepEqual(files.filter((f) => f.startsWith('schemas/')).sort(), schemas);
 });
 
 test('oclif.manifest.json describes every command and names no file to import', () => {

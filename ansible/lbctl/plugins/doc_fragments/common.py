@@ -15,3 +15,41 @@ notes:
 requirements:
   - lbctl >= 0.1.0 on the managed host
 '''
+
+    # The virtual-service selector of the IPVS modules (lbctl.lbctl.common.ipvs).
+    IPVS = r'''
+options:
+  service:
+    description: The virtual service, C(VIP:PORT) (IPv6 as C([ADDR]:PORT)), or a firewall mark with I(protocol=fwmark).
+    type: str
+    required: true
+  protocol:
+    description: tcp, udp, sctp or fwmark.
+    type: str
+    choices: [tcp, udp, sctp, fwmark]
+    default: tcp
+  driver:
+    description: IPVS driver (auto, netlink, ipvsadm).
+    type: str
+    choices: [auto, netlink, ipvsadm]
+'''
+
+    # Where and how the host-prep modules work (lbctl.lbctl.common.host).
+    HOST = r'''
+options:
+  netns:
+    description: Work inside this network namespace (ip netns name).
+    type: str
+  persist:
+    description: Also write the boot files (sysctl.d and a systemd unit); with I(state=absent), remove them.
+    type: bool
+    default: false
+  root:
+    description: Write the I(persist) files under this directory instead of /.
+    type: path
+  state:
+    description: C(present) prepares, C(absent) undoes (only what lbctl added).
+    type: str
+    choices: [present, absent]
+    default: present
+'''

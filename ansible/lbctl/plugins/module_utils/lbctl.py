@@ -7,11 +7,29 @@ import json
 import os
 import re
 
+from ansible.module_utils.basic import AnsibleModule
+
 MIN_VERSION = (0, 1, 0)
 # lbctl's exit code when --exit-code is given and something changed (or would): not a failure.
 CHANGES_PENDING = 10
 
 COMMON_ARGS = dict(lbctl_path=dict(type='path'))
+# The service selector every IPVS module takes (doc fragment lbctl.lbctl.common.ipvs).
+IPVS_ARGS = dict(service=dict(type='str', required=True), protocol=dict(type='str', choices=['tcp', 'udp', 'sctp', 'fwmark'], default='tcp'),
+                 driver=dict(type='str', choices=['auto', 'netlink', 'ipvsadm']))
+# Where the host-prep modules work (doc fragment lbctl.lbctl.common.host).
+HOST_ARGS = dict(vips=dict(type='list', elements='str'), dev=dict(type='str'), netns=dict(type='str'), persist=dict(type='bool', default=False),
+                 root=dict(type='path'), state=dict(type='str', choices=['present', 'absent'], default='present'))
+
+
+def lbctl_module(argument_spec, **kwargs):
+    """An AnsibleModule with the options every lbctl module takes; check mode is lbctl's --dry-run."""
+    return AnsibleModule(argument_spec=dict(COMMON_ARGS, **argument_spec), supports_check_mode=True, **kwargs)
+
+
+def exit_doc(module, doc, diff):
+    """End the task with lbctl's document as the result (its changed and msg included)."""
+    module.exit_json(diff=diff, **strip(doc))
 
 
 class Lbctl(object):
@@ -36,8 +54,9 @@ class Lbctl(object):
                                       % ('.'.join(map(str, version)), '.'.join(map(str, MIN_VERSION))))
         return '.'.join(map(str, version))
 
-    def run(self, argv, mutating=True, ok_codes=(0,)):
-        """lbctl ARGV --json [--dry-run]: the parsed document; fails the task with lbctl's msg."""
+    def run(self, argv, mutating=True, ok_codes=(0,), tolerate=()):
+        """lbctl ARGV --json [--dry-run]: the parsed document; fails the task with lbctl's msg,
+        except for the error codes in TOLERATE, whose error document is returned."""
         args = [self.bin] + list(argv) + ['--json']
         if mutating and self.module.check_mode:
             args.append('--dry-run')
@@ -46,7 +65,7 @@ class Lbctl(object):
             doc = json.loads(out)
         except ValueError:
             self.module.fail_json(msg='lbctl gave no JSON (exit %s): %s' % (rc, (err or out).strip()[:500]), rc=rc, cmd=args)
-        if rc not in ok_codes and not (rc == CHANGES_PENDING and '--exit-code' in args):
+        if rc not in ok_codes and not (rc == CHANGES_PENDING and '--exit-code' in args) and (doc.get('error') or {}).get('code') not in tolerate:
             self.module.fail_json(msg=doc.get('msg') or (err or '').strip(), rc=rc, cmd=args, lbctl=doc,
                                   error=doc.get('error'), changed=False)
         doc['_cmd'] = args
@@ -84,12 +103,14 @@ def host_argv(p, verb, what):
     return argv
 
 
-def run_host(module, what):
+def run_host(what, modes):
+    """The whole of the realserver and director modules: prep or unprep, diff from each item."""
+    module = lbctl_module(dict(HOST_ARGS, mode=dict(type='str', choices=modes, default='dr')))
     p = module.params
     if p['state'] == 'present' and not p['vips'] and what == 'realserver':
         module.fail_json(msg='vips is required with state=present')
     doc = Lbctl(module).run(host_argv(p, 'prep' if p['state'] == 'present' else 'unprep', what))
-    module.exit_json(diff=host_diff(doc), **strip(doc))
+    exit_doc(module, doc, host_diff(doc))
 
 
 FLAG = dict(tcp='-t', udp='-u', sctp='--sctp-service', fwmark='-f')
@@ -112,3 +133,12 @@ def ipvs_diff(doc):
         return dict(before='%s\n' % what, after='')
     return dict(before='%s\n' % (what if doc.get('action') == 'updated' else ''),
                 after='%s\n%s\n' % (what, '\n'.join('# ' + r for r in doc.get('reasons', []) + doc.get('commands', []))))
+
+
+def run_ipvs(module, argv, tolerate=(), on_error=None):
+    """Run an IPVS write and end the task with its before/after; ON_ERROR turns a tolerated
+    error document into the result to report."""
+    doc = Lbctl(module).run(argv, tolerate=tolerate)
+    if doc.get('error'):
+        doc = on_error(doc['error'])
+    exit_doc(module, doc, ipvs_diff(doc))

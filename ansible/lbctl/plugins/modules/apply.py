@@ -102,8 +102,7 @@ msg:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import COMMON_ARGS, Lbctl, strip
+from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import Lbctl, lbctl_module, strip
 
 
 def show(value):
@@ -127,14 +126,11 @@ def plan_diff(plan):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(COMMON_ARGS, spec=dict(type='path', required=True), node=dict(type='str', required=True),
-                           netns=dict(type='str'), root=dict(type='path', default='/'), drain=dict(type='bool', default=False),
-                           timeout=dict(type='str', default='300s'), reload=dict(type='bool', default=True),
-                           haproxy_pidfile=dict(type='path'), keepalived_pidfile=dict(type='path'),
-                           lock_timeout=dict(type='str', default='30s')),
-        supports_check_mode=True,
-    )
+    module = lbctl_module(dict(spec=dict(type='path', required=True), node=dict(type='str', required=True),
+                               netns=dict(type='str'), root=dict(type='path', default='/'), drain=dict(type='bool', default=False),
+                               timeout=dict(type='str', default='300s'), reload=dict(type='bool', default=True),
+                               haproxy_pidfile=dict(type='path'), keepalived_pidfile=dict(type='path'),
+                               lock_timeout=dict(type='str', default='30s')))
     p = module.params
     argv = ['apply', p['spec'], '--node', p['node'], '--root', p['root'], '--lock-timeout', p['lock_timeout']]
     if p['netns']:

@@ -63,17 +63,13 @@ msg:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import COMMON_ARGS, Lbctl, strip
+from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import Lbctl, exit_doc, lbctl_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(COMMON_ARGS, spec=dict(type='path', required=True), node=dict(type='str', required=True),
-                           root=dict(type='path', default='/'), reload=dict(type='bool', default=False),
-                           netns=dict(type='str', choices=['auto', 'always', 'never'], default='auto'), haproxy_pidfile=dict(type='path')),
-        supports_check_mode=True,
-    )
+    module = lbctl_module(dict(spec=dict(type='path', required=True), node=dict(type='str', required=True),
+                               root=dict(type='path', default='/'), reload=dict(type='bool', default=False),
+                               netns=dict(type='str', choices=['auto', 'always', 'never'], default='auto'), haproxy_pidfile=dict(type='path')))
     p = module.params
     argv = ['config', 'install', p['spec'], '--node', p['node'], '--root', p['root'], '--netns', p['netns']]
     if p['reload']:
@@ -82,7 +78,7 @@ def main():
         argv += ['--haproxy-pidfile', p['haproxy_pidfile']]
     doc = Lbctl(module).run(argv)
     diffs = [dict(before_header=f['path'], after_header=f['path'], prepared=f['diff']) for f in doc['files'] if f.get('diff')]
-    module.exit_json(diff=diffs, **strip(doc))
+    exit_doc(module, doc, diffs)
 
 
 if __name__ == '__main__':

@@ -9,7 +9,9 @@ short_description: Prepare a host as an LVS director (ip_forward for NAT, send_r
 description:
   - I(state=present) runs C(lbctl director prep); I(state=absent) runs C(lbctl director unprep), which removes only what lbctl added.
 version_added: 0.1.0
-extends_documentation_fragment: lbctl.lbctl.common
+extends_documentation_fragment:
+  - lbctl.lbctl.common
+  - lbctl.lbctl.common.host
 options:
   vips:
     description: VIP aliases to add on I(dev) (ADDR or ADDR/PREFIX). With I(state=absent), default is every VIP lbctl added.
@@ -23,21 +25,6 @@ options:
   dev:
     description: Interface of the VIP alias (DR default is the default route's).
     type: str
-  netns:
-    description: Work inside this network namespace (ip netns name).
-    type: str
-  persist:
-    description: Also write the boot files (sysctl.d and a systemd unit); with I(state=absent), remove them.
-    type: bool
-    default: false
-  root:
-    description: Write the I(persist) files under this directory instead of /.
-    type: path
-  state:
-    description: C(present) prepares, C(absent) undoes.
-    type: str
-    choices: [present, absent]
-    default: present
 '''
 
 EXAMPLES = r'''
@@ -66,18 +53,11 @@ msg:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import COMMON_ARGS, run_host
+from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import run_host
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(COMMON_ARGS, vips=dict(type='list', elements='str'), mode=dict(type='str', choices=['nat', 'dr', 'tun'], default='dr'),
-                           dev=dict(type='str'), netns=dict(type='str'), persist=dict(type='bool', default=False), root=dict(type='path'),
-                           state=dict(type='str', choices=['present', 'absent'], default='present')),
-        supports_check_mode=True,
-    )
-    run_host(module, 'director')
+    run_host('director', modes=['nat', 'dr', 'tun'])
 
 
 if __name__ == '__main__':

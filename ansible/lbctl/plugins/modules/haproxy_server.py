@@ -73,19 +73,15 @@ msg:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import COMMON_ARGS, Lbctl
+from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import Lbctl, lbctl_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(COMMON_ARGS, name=dict(type='str', required=True), backend=dict(type='str'),
-                           state=dict(type='str', choices=['ready', 'drain', 'maint']), weight=dict(type='str'),
-                           wait=dict(type='bool', default=False), wait_timeout=dict(type='str', default='5m'),
-                           socket=dict(type='str')),
-        required_one_of=[('state', 'weight')],
-        supports_check_mode=True,
-    )
+    module = lbctl_module(dict(name=dict(type='str', required=True), backend=dict(type='str'),
+                               state=dict(type='str', choices=['ready', 'drain', 'maint']), weight=dict(type='str'),
+                               wait=dict(type='bool', default=False), wait_timeout=dict(type='str', default='5m'),
+                               socket=dict(type='str')),
+                          required_one_of=[('state', 'weight')])
     p = module.params
     lbctl = Lbctl(module)
     sock = ['--socket', p['socket']] if p['socket'] else []

@@ -9,17 +9,10 @@ short_description: An IPVS virtual service (ipvsadm -A/-E/-D), idempotent
 description:
   - I(state=present) runs C(lbctl service add), which creates the service or updates it to match (options not given take ipvsadm's defaults); I(state=absent) runs C(lbctl service delete).
 version_added: 0.1.0
-extends_documentation_fragment: lbctl.lbctl.common
+extends_documentation_fragment:
+  - lbctl.lbctl.common
+  - lbctl.lbctl.common.ipvs
 options:
-  service:
-    description: The virtual service, C(VIP:PORT) (IPv6 as C([ADDR]:PORT)), or a firewall mark with I(protocol=fwmark).
-    type: str
-    required: true
-  protocol:
-    description: tcp, udp, sctp or fwmark.
-    type: str
-    choices: [tcp, udp, sctp, fwmark]
-    default: tcp
   scheduler:
     description: Scheduler (rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh).
     type: str
@@ -32,10 +25,6 @@ options:
     choices: [present, absent]
     default: present
     description: Whether the service exists.
-  driver:
-    description: IPVS driver (auto, netlink, ipvsadm).
-    type: str
-    choices: [auto, netlink, ipvsadm]
 '''
 
 EXAMPLES = r'''
@@ -60,26 +49,19 @@ msg:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import COMMON_ARGS, Lbctl, ipvs_diff, selector, strip
+from ansible_collections.lbctl.lbctl.plugins.module_utils.lbctl import IPVS_ARGS, lbctl_module, run_ipvs, selector
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(COMMON_ARGS, service=dict(type='str', required=True), protocol=dict(type='str', choices=['tcp', 'udp', 'sctp', 'fwmark'], default='tcp'),
-                           scheduler=dict(type='str', default='wlc'), persistent=dict(type='int'),
-                           state=dict(type='str', choices=['present', 'absent'], default='present'),
-                           driver=dict(type='str', choices=['auto', 'netlink', 'ipvsadm'])),
-        supports_check_mode=True,
-    )
+    module = lbctl_module(dict(IPVS_ARGS, scheduler=dict(type='str', default='wlc'), persistent=dict(type='int'),
+                               state=dict(type='str', choices=['present', 'absent'], default='present')))
     p = module.params
     argv = ['service', 'add' if p['state'] == 'present' else 'delete'] + selector(p)
     if p['state'] == 'present':
         argv += ['-s', p['scheduler']]
         if p['persistent'] is not None:
             argv += ['-p', str(p['persistent'])]
-    doc = Lbctl(module).run(argv)
-    module.exit_json(diff=ipvs_diff(doc), **strip(doc))
+    run_ipvs(module, argv)
 
 
 if __name__ == '__main__':
