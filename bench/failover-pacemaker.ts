@@ -1,13 +1,14 @@
 /**
  * bench/failover-pacemaker: outage of the pacemaker pair (test/support/pacemaker-lab.ts, two
  * real nodes from lbctl's generated files) for a planned move (`lbctl ha standby --wait` on the
- * holder) and for a power-off of the holder, median over N runs, printed beside the keepalived
+ * holder) and for a power-off of the holder (fenced by the survivor), median over N runs, printed beside the keepalived
  * pair's figure measured in the same run by bench/failover (run as a child, its --json output).
  * Outage: first failed probe (every 100 ms from the client) to the first good one from the other node.
  * Goal (issue 16): planned move median <= the keepalived pair's (1.05 s), power-off < 3 s.
  *
  *   node build/bench/failover-pacemaker.js [--runs N] [--keepalived-runs N] [--json]
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -19,7 +20,7 @@ function arg(name: string, dflt: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 }
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
-const other = (n: NodeName): NodeName => (n === 'pl1' ? 'pl2' : 'pl1');
+const other = (n: NodeName): NodeName => (n === 'pk1' ? 'pk2' : 'pk1');
 
 async function waitAnswer(lab: PacemakerLab, node: NodeName, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -34,12 +35,12 @@ async function waitAnswer(lab: PacemakerLab, node: NodeName, ms: number): Promis
 async function cluster<T>(fn: (lab: PacemakerLab) => Promise<T>): Promise<T> {
   const lab = await PacemakerLab.create();
   try {
-    await lab.install(pacemakerSpec());
-    await lab.boot('pl1');
-    await lab.boot('pl2');
+    await lab.install(pacemakerSpec(lab.dir));
+    await lab.boot('pk1');
+    await lab.boot('pk2');
     await lab.waitOnline(90_000);
     await lab.loadResources();
-    await waitAnswer(lab, 'pl1', 60_000);
+    await waitAnswer(lab, 'pk1', 60_000);
     return await fn(lab);
   } finally {
     await lab.destroy();
@@ -67,9 +68,10 @@ async function main(): Promise<void> {
   const powerOff: number[] = [];
   // Planned moves: standby the holder, then bring it back online for the next run (stickiness keeps the group where it is).
   await cluster(async (lab) => {
-    let holder: NodeName = 'pl1';
+    let holder: NodeName = 'pk1';
     for (let i = 0; i < runs; i++) {
       const h = holder;
+      await waitAnswer(lab, h, 60_000);
       const ms = await measure(lab, h, () => lab.lbctlIn(h, ['ha', 'standby', h, '--wait']));
       planned.push(ms);
       process.stderr.write(`  planned move ${i + 1}: ${ms} ms\n`);
@@ -77,18 +79,29 @@ async function main(): Promise<void> {
       holder = other(h);
     }
   });
-  // A power-off ends a cluster: one boot per run.
-  for (let i = 0; i < runs; i++) {
-    const ms = await cluster((lab) => measure(lab, 'pl1', () => lab.powerOff('pl1')));
-    powerOff.push(ms);
-    process.stderr.write(`  power-off ${i + 1}: ${ms} ms\n`);
-  }
+  // Power-off of the holder: the survivor fences it (the lab's fence agent) and takes over; the
+  // dead node is booted again and rejoins before the next run, which powers off the new holder.
+  await cluster(async (lab) => {
+    let holder: NodeName = 'pk1';
+    await waitAnswer(lab, holder, 60_000);
+    for (let i = 0; i < runs; i++) {
+      const h = holder;
+      const ms = await measure(lab, h, () => lab.powerOff(h));
+      powerOff.push(ms);
+      process.stderr.write(`  power-off ${i + 1}: ${ms} ms\n`);
+      await lab.boot(h);
+      await lab.waitOnline(120_000);
+      holder = other(h);
+    }
+  });
   const here = path.dirname(fileURLToPath(import.meta.url));
   const ka = await execa(process.execPath, [path.join(here, 'failover.js'), '--runs', String(kaRuns), '--compare-runs', '0', '--json'], { reject: false });
   const kaMedian: number | undefined = (() => { try { return JSON.parse(String(ka.stdout)).defaults.median; } catch { return undefined; } })();
-  const report = { runs, planned_ms: planned, planned_median_ms: median(planned), power_off_ms: powerOff, power_off_median_ms: median(powerOff), keepalived_median_ms: kaMedian };
+  const load = (await fs.readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  const report = { runs, load_average: load, planned_ms: planned, planned_median_ms: median(planned), power_off_ms: powerOff, power_off_median_ms: median(powerOff), keepalived_median_ms: kaMedian };
   if (process.argv.includes('--json')) { console.log(JSON.stringify(report, null, 2)); return; }
-  console.log(`pacemaker pair, ${runs} runs each (outage: first failed probe to first good one, probes every 100 ms):`);
+  console.log(`load average at the end: ${load}`);
+  console.log(`pacemaker pair (proxy layout: clone, fencing: the lab's fence agent), ${runs} runs each (outage: first failed probe to first good one, probes every 100 ms):`);
   console.log(`  planned move (ha standby --wait): median ${report.planned_median_ms} ms  [${planned.join(', ')}]  goal <= 1050 ms`);
   console.log(`  power-off of the holder:          median ${report.power_off_median_ms} ms  [${powerOff.join(', ')}]  goal < 3000 ms`);
   console.log(`keepalived pair (bench/failover, kill haproxy on MASTER), ${kaRuns} runs: median ${kaMedian ?? 'n/a'} ms`);

@@ -44,7 +44,9 @@ export const pacemakerProxy = obj({
   agent: Type.String({ pattern: '^(lsb|systemd|service):[A-Za-z0-9_.@-]{1,128}$', description: 'the resource agent: lsb:haproxy, systemd:haproxy or systemd:<unit>' }),
   monitor_interval: PCMK_DURATION,
   monitor_timeout: PCMK_DURATION,
-}, ['agent'], 'the proxy resource {id, agent, monitor_interval, monitor_timeout}');
+  /** clone (default): the proxy runs on every node and only the VIPs move; group: the article's layout. */
+  layout: Enum(['clone', 'group'], 'clone (default: the proxy runs on every node, only the VIPs move; bind to the VIP needs net.ipv4.ip_nonlocal_bind=1) or group (the VIPs and the proxy move together, the proxy started after the VIPs)'),
+}, [], 'the proxy resource {id, agent, layout, monitor_interval, monitor_timeout}');
 
 export const fenceDevice = obj({
   id: RSC_ID,

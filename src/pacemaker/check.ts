@@ -76,7 +76,7 @@ export async function checkCib(m: PacemakerModel, content: string): Promise<Pcmk
     }
     if (v.exitCode !== 0 && errors.length === 0 && warnings.length === 0) errors.push(`cib.xml: crm_verify -x exited ${v.exitCode}`);
     const c = await execa('crm', ['configure', 'verify'], { reject: false, all: true, env: { CIB_file: file } });
-    for (const l of clean(c.all ?? '')) if (/^ERROR/.test(l)) errors.push(`cib.xml: crm configure verify: ${l.replace(/^ERROR:\s*/, '')}`);
+    for (const l of clean(c.all ?? '').map(crmLine)) if (l?.level === 'error') errors.push(`cib.xml: crm configure verify: ${l.text}`);
     if (c.exitCode !== 0 && !errors.some((e) => e.includes('crm configure verify'))) errors.push(`cib.xml: crm configure verify exited ${c.exitCode}`);
     const s = await execa('crm_simulate', ['-x', file, '-S'], { reject: false, all: true });
     if (s.exitCode !== 0) errors.push(`cib.xml: crm_simulate: ${clean(s.all ?? '').find((l) => /error/i.test(l)) ?? `exited ${s.exitCode}`}`);
@@ -111,18 +111,39 @@ export async function unknownFenceParams(agent: string, params: string[]): Promi
 
 export { renderCorosync };
 
-/** The crm script loads into an empty CIB (crmsh parses it, and knows its agents). */
-export async function checkCrmScript(content: string): Promise<PcmkCheck> {
+/**
+ * crmsh relays pacemaker's own log lines under its ERROR/WARNING prefixes, and the relayed
+ * severity is the one that counts: "ERROR: (cluster_status) warning: ..." is a warning.
+ */
+export function crmLine(line: string): { level: 'error' | 'warning'; text: string } | undefined {
+  const m = /^(ERROR|WARNING):\s*(.*)$/.exec(line);
+  if (!m) return undefined;
+  const text = m[2];
+  const relayed = /^\([\w-]+\)\s+(error|warning|notice|info)\b/i.exec(text);
+  const level = relayed ? (relayed[1].toLowerCase() === 'error' ? 'error' : 'warning') : m[1] === 'ERROR' ? 'error' : 'warning';
+  return { level, text: text.replace(/\s+/g, ' ') };
+}
+
+/**
+ * The crm script loads (crmsh parses it, and knows its agents) into a CIB that holds the
+ * spec's nodes, online and quorate, as a running cluster would: loaded into an empty CIB,
+ * pacemaker warns about the missing quorum and the unknown nodes, which says nothing about
+ * the script.
+ */
+export async function checkCrmScript(m: PacemakerModel, content: string): Promise<PcmkCheck> {
   return scratch(async (dir) => {
-    const cib = path.join(dir, 'empty.xml');
+    const cib = path.join(dir, 'cib.xml');
     const empty = await execa('cibadmin', ['--empty'], { reject: false });
-    await fs.writeFile(cib, empty.stdout);
+    const nodes = m.nodes.map((n) => `<node id="${n.nodeid}" uname="${n.name}"/>`).join('');
+    await fs.writeFile(cib, healthyCib(m, empty.stdout.replace('<nodes/>', `<nodes>${nodes}</nodes>`)));
     const script = path.join(dir, 'resources.crm');
     await fs.writeFile(script, content);
     const r = await execa('crm', ['configure', 'load', 'update', script], { reject: false, all: true, env: { CIB_file: cib } });
-    const errors = clean(r.all ?? '').filter((l) => /^ERROR/.test(l)).map((l) => `resources.crm: crm configure load: ${l.replace(/^ERROR:\s*/, '')}`);
+    const lines = clean(r.all ?? '').map(crmLine).filter((l) => l !== undefined);
+    const errors = lines.filter((l) => l.level === 'error').map((l) => `resources.crm: crm configure load: ${l.text}`);
+    const warnings = lines.filter((l) => l.level === 'warning').map((l) => `crm configure load: ${l.text}`);
     if (r.exitCode !== 0 && errors.length === 0) errors.push(`resources.crm: crm configure load update exited ${r.exitCode}`);
-    return { ok: errors.length === 0, errors, warnings: [] };
+    return { ok: errors.length === 0, errors, warnings };
   });
 }
 
@@ -133,7 +154,7 @@ export function checkPacemakerFile(m: PacemakerModel, name: string, content: str
   const key = `${name}\0${content}`;
   let p = fileCache.get(key);
   if (!p) {
-    p = name === 'corosync.conf' ? checkCorosync(m, content) : name === 'cib.xml' ? checkCib(m, content) : checkCrmScript(content);
+    p = name === 'corosync.conf' ? checkCorosync(m, content) : name === 'cib.xml' ? checkCib(m, content) : checkCrmScript(m, content);
     p = p.then((r) => (name === 'cib.xml' && m.noFencing
       ? { ...r, warnings: [...r.warnings, 'fencing: none: without fencing both nodes can hold the VIP at once after a split or a hung node'] }
       : r));

@@ -15,6 +15,11 @@ export const PCMK_DEFAULTS = {
   dcDeadtime: '2s',
   proxyId: 'haproxy',
   proxyAgent: 'lsb:haproxy',
+  /**
+   * Measured (bench/failover-pacemaker): with the proxy in a clone a planned move only moves the
+   * VIP; in the article's group the proxy is stopped and started with it.
+   */
+  proxyLayout: 'clone',
   monitorInterval: '5s',
   monitorTimeout: '20s',
   fenceMonitorInterval: '60s',
@@ -33,7 +38,7 @@ export interface PacemakerModel {
   twoNode: boolean;
   nodes: PcmkNode[];
   vips: PcmkVip[];
-  proxy: { id: string; agent: string; monitorInterval: string; monitorTimeout: string };
+  proxy: { id: string; agent: string; layout: 'clone' | 'group'; monitorInterval: string; monitorTimeout: string };
   group: string;
   preferredNode?: string;
   stickiness: number;
@@ -70,6 +75,7 @@ export function expandPacemaker(spec: ClusterSpec): PacemakerModel | undefined {
     proxy: {
       id: p.proxy?.id ?? PCMK_DEFAULTS.proxyId,
       agent: p.proxy?.agent ?? PCMK_DEFAULTS.proxyAgent,
+      layout: p.proxy?.layout ?? PCMK_DEFAULTS.proxyLayout,
       monitorInterval: p.proxy?.monitor_interval ?? PCMK_DEFAULTS.monitorInterval,
       monitorTimeout: p.proxy?.monitor_timeout ?? PCMK_DEFAULTS.monitorTimeout,
     },

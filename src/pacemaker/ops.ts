@@ -53,9 +53,24 @@ async function waitUntil(what: string, done: (s: HaStatus) => boolean, o: OpOpti
   }
 }
 
-/** Every resource that should run is started, and none runs on the nodes in `avoid`. */
-const settled = (avoid: string[]) => (s: HaStatus) =>
-  s.resources.every((r) => r.role === 'Started' && r.nodes.length > 0 && !r.nodes.some((n) => avoid.includes(n)));
+/**
+ * Every resource that should run is started, and none runs on the nodes in `avoid`. A clone
+ * has one instance per node: an instance stopped on an avoided node is what standby asks for,
+ * so a clone counts as settled when one instance runs and none runs on an avoided node.
+ */
+const settled = (avoid: string[]) => (s: HaStatus) => {
+  const runs = (r: HaStatus['resources'][number]) => r.role === 'Started' && r.nodes.length > 0;
+  const avoided = (r: HaStatus['resources'][number]) => r.nodes.some((n) => avoid.includes(n));
+  const clones = new Set(s.resources.flatMap((r) => (r.clone ? [r.clone] : [])));
+  for (const c of clones) {
+    const inst = s.resources.filter((r) => r.clone === c);
+    if (!inst.some(runs) || inst.some(avoided) || inst.some((r) => r.role !== 'Started' && r.role !== 'Stopped')) return false;
+  }
+  // A fence device kept off the only node left (standby of its peer) stays stopped: pacemaker
+  // still uses a stopped device, so it is settled as long as it is not on an avoided node.
+  const fence = (r: HaStatus['resources'][number]) => (r.agent ?? '').startsWith('stonith:');
+  return s.resources.filter((r) => !r.clone).every((r) => (runs(r) || (fence(r) && r.role === 'Stopped')) && !avoided(r));
+};
 
 export async function setStandby(node: string, standby: boolean, o: OpOptions = {}): Promise<OpResult> {
   const read = o.read ?? readStatus;

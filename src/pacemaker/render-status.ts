@@ -9,7 +9,7 @@ export function renderStatus(s: HaStatus): string {
     lines.push(`node ${n.name}: ${state}${n.dc ? ' (DC)' : ''}`);
   }
   for (const r of s.resources) {
-    lines.push(`${r.group ? `${r.group}/` : ''}${r.id} (${r.agent}): ${r.role}${r.nodes.length ? ` on ${r.nodes.join(', ')}` : ''}${r.failed ? ' FAILED' : ''}`);
+    lines.push(`${r.group ?? r.clone ? `${r.group ?? r.clone}/` : ''}${r.id} (${r.agent}): ${r.role}${r.nodes.length ? ` on ${r.nodes.join(', ')}` : ''}${r.failed ? ' FAILED' : ''}`);
   }
   for (const f of s.failures) lines.push(`failed: ${f.resource} ${f.task} on ${f.node}: ${f.status}${f.exitReason ? ` (${f.exitReason})` : ''}`);
   return lines.join('\n');

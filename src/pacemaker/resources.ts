@@ -3,9 +3,13 @@
  *   resources.crm  crmsh syntax, for `crm configure load update resources.crm`;
  *   cib.xml        a whole CIB, for `cibadmin --replace --xml-file` where crmsh is absent,
  *                  and for the offline checks (crm_verify -x, crm_simulate -x).
- * The article's cluster: the VIPs and the proxy in one group (colocated, and started in order:
- * VIP first, the proxy after it), an optional preferred node, stickiness, one fence device
- * per node that never runs on the node it fences.
+ * Two layouts (proxy.layout):
+ *   clone  the proxy runs on every node (a clone) and the VIPs (a group) run only where it
+ *          runs: a planned move moves an address, nothing is stopped or started on the way;
+ *   group  the article's cluster: the VIPs and the proxy in one group (colocated, and started
+ *          in order: VIP first, the proxy after it), so the proxy stops and starts with a move.
+ * Both: an optional preferred node, stickiness, one fence device per node that never runs on
+ * the node it fences.
  */
 import type { PacemakerModel, PcmkFence } from './model.js';
 
@@ -30,6 +34,11 @@ function fenceParams(f: PcmkFence): Array<[string, string]> {
 }
 
 const locationId = (m: PacemakerModel) => `${m.group}-prefers-${m.preferredNode}`;
+export const cloneId = (m: PacemakerModel) => `${m.proxy.id}-clone`;
+const colocationId = (m: PacemakerModel) => `${m.group}-with-${cloneId(m)}`;
+const orderId = (m: PacemakerModel) => `${cloneId(m)}-before-${m.group}`;
+/** The group's members: the VIPs, and in the group layout the proxy after them. */
+const groupMembers = (m: PacemakerModel) => [...m.vips.map((v) => v.id), ...(m.proxy.layout === 'group' ? [m.proxy.id] : [])];
 const fenceAvoidId = (f: PcmkFence) => `${f.id}-avoids-${f.node}`;
 
 /** crmsh configuration syntax. */
@@ -45,8 +54,14 @@ export function renderCrm(m: PacemakerModel, header: string[]): string {
   for (const f of m.fencing) {
     out.push(`primitive ${f.id} stonith:${f.agent} \\`, `\tparams ${fenceParams(f).map(([k, v]) => `${k}=${crmValue(v)}`).join(' ')} \\`, `\top monitor interval=${f.monitorInterval}`);
   }
-  out.push(`group ${m.group} ${[...m.vips.map((v) => v.id), m.proxy.id].join(' ')}`);
+  if (m.proxy.layout === 'clone') out.push(`clone ${cloneId(m)} ${m.proxy.id}`);
+  out.push(`group ${m.group} ${groupMembers(m).join(' ')}`);
   if (m.preferredNode) out.push(`location ${locationId(m)} ${m.group} ${PREFER_SCORE}: ${m.preferredNode}`);
+  if (m.proxy.layout === 'clone') {
+    // The VIPs only where a proxy runs; at start-up the proxy first (Optional: a proxy restart
+    // on the other node does not restart the VIPs).
+    out.push(`colocation ${colocationId(m)} inf: ${m.group} ${cloneId(m)}`, `order ${orderId(m)} Optional: ${cloneId(m)} ${m.group}`);
+  }
   for (const f of m.fencing) out.push(`location ${fenceAvoidId(f)} ${f.id} -inf: ${f.node}`);
   out.push('');
   return out.join('\n');
@@ -79,14 +94,21 @@ export function renderScopes(m: PacemakerModel): Record<OwnedScope, string> {
     resources.push(`${i2}    <primitive id="${v.id}" class="ocf" provider="heartbeat" type="IPaddr2">`,
       ...attrs(v.id, inner, [['ip', v.ip], ['cidr_netmask', String(v.cidrNetmask)], ['nic', v.nic]]), ...op(v.id, inner, m.proxy.monitorInterval, m.proxy.monitorTimeout), `${i2}    </primitive>`);
   }
-  resources.push(`${i2}    <primitive id="${m.proxy.id}" class="${pclass}" type="${xmlEscape(rest.join(':'))}">`, ...op(m.proxy.id, inner, m.proxy.monitorInterval, m.proxy.monitorTimeout), `${i2}    </primitive>`);
+  const proxy = (indent: string) => [`${indent}<primitive id="${m.proxy.id}" class="${pclass}" type="${xmlEscape(rest.join(':'))}">`,
+    ...op(m.proxy.id, `${indent}  `, m.proxy.monitorInterval, m.proxy.monitorTimeout), `${indent}</primitive>`];
+  if (m.proxy.layout === 'group') resources.push(...proxy(`${i2}    `));
   resources.push(`${i2}  </group>`);
+  if (m.proxy.layout === 'clone') resources.push(`${i2}  <clone id="${cloneId(m)}">`, ...proxy(`${i2}    `), `${i2}  </clone>`);
   for (const f of m.fencing) {
     resources.push(`${i2}  <primitive id="${f.id}" class="stonith" type="${f.agent}">`, ...attrs(f.id, `${i2}    `, fenceParams(f)), ...op(f.id, `${i2}    `, f.monitorInterval), `${i2}  </primitive>`);
   }
   resources.push(`${i2}</resources>`);
   const constraints = [`${i2}<constraints>`];
   if (m.preferredNode) constraints.push(`${i2}  <rsc_location id="${locationId(m)}" rsc="${m.group}" node="${m.preferredNode}" score="${PREFER_SCORE}"/>`);
+  if (m.proxy.layout === 'clone') {
+    constraints.push(`${i2}  <rsc_colocation id="${colocationId(m)}" rsc="${m.group}" with-rsc="${cloneId(m)}" score="INFINITY"/>`,
+      `${i2}  <rsc_order id="${orderId(m)}" first="${cloneId(m)}" then="${m.group}" kind="Optional"/>`);
+  }
   for (const f of m.fencing) constraints.push(`${i2}  <rsc_location id="${fenceAvoidId(f)}" rsc="${f.id}" node="${f.node}" score="-INFINITY"/>`);
   constraints.push(`${i2}</constraints>`);
   const rscDefaults = [`${i2}<rsc_defaults>`, `${i2}  <meta_attributes id="${RSC_DEFAULTS_SET}">`, nv(RSC_DEFAULTS_SET, 'resource-stickiness', String(m.stickiness), `${i2}    `), `${i2}  </meta_attributes>`, `${i2}</rsc_defaults>`];

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { UnavailableError } from '../cli/errors.js';
 
 export interface HaNode { name: string; id: string; online: boolean; standby: boolean; unclean: boolean; dc: boolean; resourcesRunning: number }
-export interface HaResource { id: string; agent: string; group?: string; role: string; active: boolean; failed: boolean; nodes: string[] }
+export interface HaResource { id: string; agent: string; group?: string; clone?: string; role: string; active: boolean; failed: boolean; nodes: string[] }
 export interface HaFailure { resource: string; node: string; task: string; status: string; exitReason: string }
 export interface HaStatus { quorum?: boolean; dc?: string; nodes: HaNode[]; resources: HaResource[]; failures: HaFailure[] }
 
@@ -28,15 +28,19 @@ export function parseCrmMon(xml: string): HaStatus {
   });
   const resources: HaResource[] = [];
   // A group opens, its resources follow, it closes; a resource's <node/> children name where it runs.
+  // A clone's instances are resources of the same id inside <clone>, one per node.
   let group: string | undefined;
+  let clone: string | undefined;
   const body = section(xml, 'resources');
-  for (const m of body.matchAll(/<group [^>]*>|<\/group>|<resource [^>]*?(\/>|>[\s\S]*?<\/resource>)/g)) {
+  for (const m of body.matchAll(/<group [^>]*>|<\/group>|<clone [^>]*>|<\/clone>|<resource [^>]*?(\/>|>[\s\S]*?<\/resource>)/g)) {
     const t = m[0];
     if (t.startsWith('<group')) { group = attrs(t).id; continue; }
     if (t.startsWith('</group')) { group = undefined; continue; }
+    if (t.startsWith('<clone')) { clone = attrs(t).id; continue; }
+    if (t.startsWith('</clone')) { clone = undefined; continue; }
     const a = attrs(t.match(/<resource [^>]*>/)![0]);
     resources.push({
-      id: a.id, agent: a.resource_agent, group, role: a.role, active: a.active === 'true', failed: a.failed === 'true',
+      id: a.id, agent: a.resource_agent, group, ...(clone ? { clone } : {}), role: a.role, active: a.active === 'true', failed: a.failed === 'true',
       nodes: [...t.matchAll(/<node [^>]*>/g)].map((n) => attrs(n[0]).name),
     });
   }

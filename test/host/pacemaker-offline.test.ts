@@ -105,3 +105,19 @@ test('ha standby/online against a CIB file: idempotent, unknown node exit 4', { 
   assert.equal(JSON.parse((await run(['ha', 'online', 'server4', '--json'])).stdout).changed, true);
   assert.equal(JSON.parse((await run(['ha', 'online', 'server4', '--json'])).stdout).changed, false);
 });
+
+test('config install --root of an acknowledged fencing: none spec: exit 0, the warning printed, a second run changes nothing', { timeout: 120_000 }, async () => {
+  const spec = path.join(dir, 'no-fencing.yaml');
+  const fencing = example.slice(example.indexOf('  fencing:'), example.indexOf('haproxy:\n'));
+  await fs.writeFile(spec, example.replace(fencing, '  fencing: none\n  acknowledge_no_fencing: true\n'));
+  const target = path.join(dir, 'no-fencing-root');
+  const first = await lbctl(['config', 'install', spec, '--node', 'server1', '--root', target]);
+  assert.equal(first.exitCode, 0, first.stderr);
+  assert.match(first.stderr, /note: cib\.xml: fencing: none: without fencing both nodes can hold the VIP/);
+  assert.doesNotMatch(first.stderr, /lack of quorum/);
+  assert.match(await fs.readFile(path.join(target, 'etc', 'lbctl', 'pacemaker', 'resources.crm'), 'utf8'), /stonith-enabled=false/);
+  const again = await lbctl(['config', 'install', spec, '--node', 'server1', '--root', target, '--json']);
+  assert.equal(again.exitCode, 0, again.stderr);
+  assert.equal(again.json.changed, false);
+  assert.ok(again.json.warnings.some((w: string) => /fencing: none/.test(w)), JSON.stringify(again.json.warnings));
+});

@@ -8,8 +8,8 @@
  * and outlive the node's "power-off". Killing the shell (unshare --kill-child) takes every
  * daemon of the node with it.
  *
- * Net: a bridge in namespace pl-sw joins pl-n1 (10.96.0.1), pl-n2 (10.96.0.2) and the client
- * pl-cl (10.96.0.10); the VIP is 10.96.0.100. Each node runs a tiny HTTP backend on
+ * Net: a bridge in namespace pk-sw joins pk-n1 (10.96.0.1), pk-n2 (10.96.0.2) and the client
+ * pk-cl (10.96.0.10); the VIP is 10.96.0.100. Each node runs a tiny HTTP backend on
  * 127.0.0.1:8081 answering its own name, so a probe through the VIP says which node answered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,29 +20,40 @@ import { execa } from 'execa';
 import { lbctl, sleep } from './keepalived-lab.js';
 
 export const PL_NET = { n1: '10.96.0.1', n2: '10.96.0.2', client: '10.96.0.10', vip: '10.96.0.100', prefix: 24 };
-export const NODES = ['pl1', 'pl2'] as const;
+export const NODES = ['pk1', 'pk2'] as const;
 export type NodeName = typeof NODES[number];
-const NS: Record<NodeName, string> = { pl1: 'pl-n1', pl2: 'pl-n2' };
-const ADDR: Record<NodeName, string> = { pl1: PL_NET.n1, pl2: PL_NET.n2 };
-const SW = 'pl-sw';
-const CLIENT = 'pl-cl';
+const NS: Record<NodeName, string> = { pk1: 'pk-n1', pk2: 'pk-n2' };
+const ADDR: Record<NodeName, string> = { pk1: PL_NET.n1, pk2: PL_NET.n2 };
+const SW = 'pk-sw';
+const CLIENT = 'pk-cl';
 
-export function pacemakerSpec(): string {
+export interface LabSpecOptions {
+  /** Fence devices using the lab's fence agent (default), or fencing: none. */
+  fencing?: boolean;
+  /** Extra lines under pacemaker: (indented two spaces). */
+  pacemakerExtra?: string[];
+}
+
+/** The lab's test fence agent: installed only in the nodes' mount namespaces (and the install's). */
+export const LAB_FENCE_AGENT = 'fence_pklab';
+
+export function pacemakerSpec(dir: string, opts: LabSpecOptions = {}): string {
+  const fencing = opts.fencing === false ? ['  fencing: none', '  acknowledge_no_fencing: true'] : ['  fencing:', ...NODES.map((n) =>
+    `    - { id: fence_${n}, agent: ${LAB_FENCE_AGENT}, node: ${n}, params: { request_dir: ${path.join(dir, 'fence')} }, monitor_interval: 30s }`)];
   return `# pacemaker lab spec (test/support/pacemaker-lab.ts)
-cluster: pllab
+cluster: pklab
 ha: pacemaker
 nodes:
-  - { name: pl1, address: ${PL_NET.n1}/${PL_NET.prefix}, interface: eth0 }
-  - { name: pl2, address: ${PL_NET.n2}/${PL_NET.prefix}, interface: eth0 }
+  - { name: pk1, address: ${PL_NET.n1}/${PL_NET.prefix}, interface: eth0 }
+  - { name: pk2, address: ${PL_NET.n2}/${PL_NET.prefix}, interface: eth0 }
 pacemaker:
   transport: knet
   token: 1000
   vips:
     - { id: vip, address: ${PL_NET.vip}/${PL_NET.prefix} }
   proxy: { id: haproxy, agent: "lsb:haproxy" }
-  preferred_node: pl1
-  fencing: none
-  acknowledge_no_fencing: true
+  preferred_node: pk1
+${[...fencing, ...(opts.pacemakerExtra ?? []).map((l) => `  ${l}`)].join('\n')}
 haproxy:
   global: { daemon: true }
   defaults:
@@ -57,6 +68,70 @@ haproxy:
 `;
 }
 
+/**
+ * A fence agent for the lab (fence-agents' stdin protocol: key=value lines, or -o ACTION on
+ * the command line). off/reboot ask the harness to power the target off by writing
+ * request-TARGET in request_dir, and succeed once the harness has written off-TARGET: the
+ * node's PID namespace cannot see the other node's processes, the harness can.
+ */
+const FENCE_AGENT = `#!/usr/bin/python3
+import os, sys, time
+META = """<?xml version="1.0" ?>
+<resource-agent name="${LAB_FENCE_AGENT}" shortdesc="lbctl test lab: power a lab node off through the harness">
+<longdesc>Test-only fence agent of lbctl's pacemaker lab.</longdesc>
+<parameters>
+<parameter name="action" unique="0" required="0"><getopt mixed="-o, --action=[action]"/><content type="string" default="reboot"/><shortdesc lang="en">Fencing action</shortdesc></parameter>
+<parameter name="plug" unique="0" required="0"><getopt mixed="-n, --plug=[node]"/><content type="string"/><shortdesc lang="en">Node to fence</shortdesc></parameter>
+<parameter name="port" unique="0" required="0" deprecated="1"><getopt mixed="-n, --plug=[node]"/><content type="string"/><shortdesc lang="en">Node to fence</shortdesc></parameter>
+<parameter name="request_dir" unique="0" required="1"><getopt mixed="--request-dir=[dir]"/><content type="string"/><shortdesc lang="en">Directory the harness watches</shortdesc></parameter>
+</parameters>
+<actions>
+<action name="on"/><action name="off"/><action name="reboot"/><action name="status"/><action name="monitor"/><action name="list"/><action name="metadata"/>
+</actions>
+</resource-agent>"""
+opts = {}
+argv = sys.argv[1:]
+i = 0
+while i < len(argv):
+    a = argv[i]
+    if a in ("-o", "-n") and i + 1 < len(argv):
+        opts["action" if a == "-o" else "plug"] = argv[i + 1]; i += 2; continue
+    if a.startswith("--") and "=" in a:
+        k, v = a[2:].split("=", 1); opts[k.replace("-", "_")] = v
+    i += 1
+if not argv:
+    for line in sys.stdin:
+        if "=" in line:
+            k, v = line.strip().split("=", 1); opts[k] = v
+action = opts.get("action", "reboot")
+target = opts.get("plug") or opts.get("port") or opts.get("nodename", "")
+if action == "metadata":
+    print(META); sys.exit(0)
+if action in ("monitor", "list", "validate-all"):
+    sys.exit(0)
+req = opts.get("request_dir", "")
+off = os.path.join(req, "off-" + target)
+if action == "status":
+    sys.exit(2 if os.path.exists(off) else 0)
+if action in ("off", "reboot"):
+    with open(os.path.join(req, "request-" + target), "w") as f:
+        f.write(action)
+    for _ in range(400):
+        if os.path.exists(off):
+            sys.exit(0)
+        time.sleep(0.05)
+    sys.exit(1)
+sys.exit(0 if action == "on" else 1)
+`;
+
+/** Runs argv with the lab's fence agent visible in /usr/sbin (an overlay in a private mount namespace). */
+const WITH_AGENT = `#!/bin/sh
+set -e
+mount -t overlay overlay -o "lowerdir=$1:/usr/sbin" /usr/sbin
+shift
+exec "$@"
+`;
+
 const INIT = `#!/bin/sh
 # PID 1 of one lab node: private mounts, then corosync and pacemakerd in the foreground.
 set -e
@@ -66,7 +141,8 @@ mount --bind "$R/hosts" /etc/hosts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /dev/shm
 mkdir -p /run/lock /run/haproxy
-[ -d "$R/sbin-extra" ] && for f in "$R"/sbin-extra/*; do [ -f "$f" ] && touch "/usr/sbin/$(basename "$f")" 2>/dev/null; mount --bind "$f" "/usr/sbin/$(basename "$f")" || true; done
+# The lab's fence agent, visible to this node's pacemaker-fenced (it runs agents from /usr/sbin) only.
+mount -t overlay overlay -o "lowerdir=$3:/usr/sbin" /usr/sbin
 hostname "$NODE"
 ip link set lo up
 chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker 2>/dev/null || true
@@ -87,10 +163,10 @@ export class PacemakerLab {
   private constructor(readonly dir: string) {}
 
   static async create(): Promise<PacemakerLab> {
-    const lab = new PacemakerLab(await fs.mkdtemp(path.join(os.tmpdir(), 'pl-pcmk-')));
+    const lab = new PacemakerLab(await fs.mkdtemp(path.join(os.tmpdir(), 'pk-pcmk-')));
     await lab.cleanNet();
     const ip = (...a: string[]) => execa('ip', a);
-    for (const ns of [SW, NS.pl1, NS.pl2, CLIENT]) await ip('netns', 'add', ns);
+    for (const ns of [SW, NS.pk1, NS.pk2, CLIENT]) await ip('netns', 'add', ns);
     await ip('-n', SW, 'link', 'add', 'br0', 'type', 'bridge');
     await ip('-n', SW, 'link', 'set', 'br0', 'up');
     const wire = async (ns: string, tag: string, addr: string) => {
@@ -100,45 +176,89 @@ export class PacemakerLab {
       await ip('-n', ns, 'link', 'set', 'eth0', 'up');
       await ip('-n', ns, 'link', 'set', 'lo', 'up');
     };
-    await wire(NS.pl1, 'n1', PL_NET.n1);
-    await wire(NS.pl2, 'n2', PL_NET.n2);
+    await wire(NS.pk1, 'n1', PL_NET.n1);
+    await wire(NS.pk2, 'n2', PL_NET.n2);
     await wire(CLIENT, 'cl', PL_NET.client);
     return lab;
   }
 
   async cleanNet(): Promise<void> {
-    for (const ns of [SW, NS.pl1, NS.pl2, CLIENT]) await execa('ip', ['netns', 'del', ns], { reject: false });
+    for (const ns of [SW, NS.pk1, NS.pk2, CLIENT]) await execa('ip', ['netns', 'del', ns], { reject: false });
   }
 
-  /** Generates and installs the spec's files for both nodes under per-node roots, one shared authkey. */
+  get fenceDir(): string { return path.join(this.dir, 'fence'); }
+  private get sbin(): string { return path.join(this.dir, 'sbin-extra'); }
+  /** Fences the harness carried out, in order: which node, when the node was powered off. */
+  readonly fenced: Array<{ node: NodeName; t: number }> = [];
+  private fenceWatch?: NodeJS.Timeout;
+
+  /** lbctl on the host, with the lab's fence agent visible (config install checks its metadata). */
+  lbctlHost(args: string[]) {
+    const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'bin', 'run.js');
+    return execa('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', path.join(this.dir, 'with-agent.sh'), this.sbin, process.execPath, bin, ...args],
+      { reject: false, timeout: 180_000, env: { NO_COLOR: '1' } });
+  }
+
+  /**
+   * Installs the spec's files for both nodes with `lbctl config install --root NODE-ROOT` (its
+   * daemon checks included): pk1 first, which makes the authkey; pk2 gets a copy before its
+   * own install, as a second real node would.
+   */
   async install(specText: string): Promise<void> {
     const spec = path.join(this.dir, 'lab.yaml');
     await fs.writeFile(spec, specText);
-    // `config generate`, not `config install --root`: install's crm load check fails on a
-    // fencing: none spec ("Fencing and resource management disabled due to lack of quorum").
-    const gen = await lbctl(['config', 'generate', spec, '--out', path.join(this.dir, 'gen')]);
-    if (gen.exitCode !== 0) throw new Error(`config generate: exit ${gen.exitCode}: ${gen.stderr}`);
-    await execa('corosync-keygen', ['-l', '-k', path.join(this.dir, 'authkey')]);
+    await fs.mkdir(this.sbin, { recursive: true });
+    await fs.mkdir(this.fenceDir, { recursive: true });
+    await fs.writeFile(path.join(this.sbin, LAB_FENCE_AGENT), FENCE_AGENT, { mode: 0o755 });
+    await fs.writeFile(path.join(this.dir, 'with-agent.sh'), WITH_AGENT, { mode: 0o755 });
     for (const n of NODES) {
       const r = path.join(this.dir, n);
       for (const d of ['etc/corosync', 'var/lib/corosync', 'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores', 'var/log/pacemaker', 'etc/haproxy', 'www']) {
         await fs.mkdir(path.join(r, d), { recursive: true });
       }
-      const g = (f: string) => path.join(this.dir, 'gen', n, f);
-      await fs.copyFile(g('corosync.conf'), path.join(r, 'etc/corosync/corosync.conf'));
-      await fs.copyFile(g('haproxy.cfg'), path.join(r, 'etc/haproxy/haproxy.cfg'));
-      await fs.copyFile(path.join(this.dir, 'authkey'), path.join(r, 'etc/corosync/authkey'));
-      await fs.chmod(path.join(r, 'etc/corosync/authkey'), 0o400);
-      await fs.writeFile(path.join(r, 'hosts'), `127.0.0.1 localhost\n${PL_NET.n1} pl1\n${PL_NET.n2} pl2\n`);
+      if (n !== NODES[0]) await fs.copyFile(path.join(this.dir, NODES[0], 'etc/corosync/authkey'), path.join(r, 'etc/corosync/authkey'));
+      const inst = await this.lbctlHost(['config', 'install', spec, '--node', n, '--root', r, '--json']);
+      if (inst.exitCode !== 0) throw new Error(`config install --node ${n}: exit ${inst.exitCode}: ${inst.stderr}`);
+      const report = JSON.parse(String(inst.stdout));
+      this.installReports.push(report);
+      await fs.writeFile(path.join(r, 'hosts'), `127.0.0.1 localhost\n${PL_NET.n1} pk1\n${PL_NET.n2} pk2\n`);
       await fs.writeFile(path.join(r, 'www', 'index.html'), n);
     }
     await fs.writeFile(path.join(this.dir, 'init.sh'), INIT, { mode: 0o755 });
+    this.fenceWatch = setInterval(() => { void this.serveFences(); }, 50);
+  }
+
+  /** What `config install --json` reported per node. */
+  readonly installReports: Array<{ node: string; changed: boolean; warnings: string[]; pacemaker?: { authkey: string } }> = [];
+
+  private serving = false;
+  /** Carries out the fence agent's requests: power the target off, then say so. */
+  private async serveFences(): Promise<void> {
+    if (this.serving) return;
+    this.serving = true;
+    try {
+      for (const f of await fs.readdir(this.fenceDir).catch(() => [] as string[])) {
+        const m = /^request-(pk[12])$/.exec(f);
+        if (!m) continue;
+        const node = m[1] as NodeName;
+        await this.powerOff(node);
+        this.fenced.push({ node, t: Date.now() });
+        await fs.writeFile(path.join(this.fenceDir, `off-${node}`), String(Date.now()));
+        await fs.rm(path.join(this.fenceDir, f), { force: true });
+      }
+    } finally {
+      this.serving = false;
+    }
   }
 
   async boot(n: NodeName): Promise<void> {
     const r = path.join(this.dir, n);
+    await fs.rm(path.join(this.fenceDir, `off-${n}`), { force: true });
+    // Powered on again after a power-off: the NIC comes back with its address.
+    await execa('ip', ['-n', NS[n], 'addr', 'replace', `${ADDR[n]}/${PL_NET.prefix}`, 'dev', 'eth0']);
+    await execa('ip', ['-n', NS[n], 'link', 'set', 'eth0', 'up']);
     const child = spawn('ip', ['netns', 'exec', NS[n], 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', '--',
-      path.join(this.dir, 'init.sh'), r, n], { stdio: ['ignore', 'ignore', 'ignore'], detached: false });
+      path.join(this.dir, 'init.sh'), r, n, this.sbin], { stdio: ['ignore', 'ignore', 'ignore'], detached: false });
     this.shells.set(n, child);
     // The node's PID 1 as the host sees it: the child of unshare.
     for (let i = 0; i < 50; i++) {
@@ -165,18 +285,18 @@ export class PacemakerLab {
   async waitOnline(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const r = await this.exec('pl1', ['crm_mon', '-1', '--output-as=xml'], { timeout: 10_000 });
-      const online = (String(r.stdout).match(/<node name="pl\d" [^>]*online="true"/g) ?? []).length;
+      const r = await this.exec('pk1', ['crm_mon', '-1', '--output-as=xml'], { timeout: 10_000 });
+      const online = (String(r.stdout).match(/<node name="pk\d" [^>]*online="true"/g) ?? []).length;
       if (online === 2 && /<current_dc present="true"[^>]*with_quorum="true"/.test(String(r.stdout))) return;
       await sleep(500);
     }
     throw new Error('cluster did not come up with both nodes online');
   }
 
-  /** Loads the crm script `config install` put under pl1's root into the running cluster. */
+  /** Loads the crm script `config install` put under pk1's root into the running cluster. */
   async loadResources(): Promise<void> {
-    const crm = path.join(this.dir, 'gen', 'pl1', 'resources.crm');
-    const r = await this.exec('pl1', ['crm', 'configure', 'load', 'update', crm], { timeout: 90_000 });
+    const crm = path.join(this.dir, 'pk1', 'etc', 'lbctl', 'pacemaker', 'resources.crm');
+    const r = await this.exec('pk1', ['crm', 'configure', 'load', 'update', crm], { timeout: 90_000 });
     if (r.exitCode !== 0) throw new Error(`crm configure load: exit ${r.exitCode}: ${r.stderr}`);
   }
 
@@ -209,7 +329,7 @@ export class PacemakerLab {
       this.holders(),
     ]);
     const body = String(r.stdout).trim();
-    return { t, ok: r.exitCode === 0 && (body === 'pl1' || body === 'pl2'), node: body || undefined, holders };
+    return { t, ok: r.exitCode === 0 && (body === 'pk1' || body === 'pk2'), node: body || undefined, holders };
   }
 
   startProber(intervalMs = 100): { samples: Probe[]; stop: () => Promise<void> } {
@@ -225,7 +345,26 @@ export class PacemakerLab {
     return { samples, stop: async () => { running = false; await loop; } };
   }
 
+  /** kill -9 corosync on node n: its pacemaker loses the cluster, its resources stay where they are. */
+  async killCorosync(n: NodeName): Promise<void> {
+    // The node's own pidfile (its /run is private), never a process name.
+    const pid = String((await this.exec(n, ['cat', '/run/corosync.pid'])).stdout).trim();
+    if (!/^\d+$/.test(pid)) throw new Error(`node ${n}: no corosync pidfile`);
+    const r = await this.exec(n, ['kill', '-KILL', pid]);
+    if (r.exitCode !== 0) throw new Error(`node ${n}: kill corosync ${pid}: ${r.stderr}`);
+  }
+
+  /** pacemaker's own record of fencing actions against `target`, as seen from node n. */
+  async fenceHistory(n: NodeName, target: NodeName): Promise<Array<{ action: string; status: string; delegate?: string; completed?: string }>> {
+    const r = await this.exec(n, ['stonith_admin', '--history', target, '--output-as=xml'], { timeout: 20_000 });
+    return [...String(r.stdout).matchAll(/<fence_event ([^>]*)\/?>/g)].map((m) => {
+      const a = Object.fromEntries([...m[1].matchAll(/([\w-]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      return { action: a.action, status: a.status, delegate: a.delegate, completed: a.completed };
+    });
+  }
+
   async destroy(): Promise<void> {
+    if (this.fenceWatch) clearInterval(this.fenceWatch);
     for (const n of NODES) await this.powerOff(n);
     await sleep(200);
     await this.cleanNet();

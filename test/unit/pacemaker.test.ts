@@ -169,3 +169,30 @@ test('cleanup runs crm_resource --cleanup only when something failed', async () 
   assert.equal(r.changed, true);
   assert.deepEqual(ran, [['crm_resource', '--cleanup', '--resource', 'haproxy']]);
 });
+
+test('crmLine: the severity pacemaker gave a line crmsh relays is the one that counts', async () => {
+  const { crmLine } = await import('../../src/pacemaker/check.js');
+  assert.deepEqual(crmLine('ERROR: (cluster_status) \twarning: Fencing and resource management disabled due to lack of quorum'),
+    { level: 'warning', text: '(cluster_status) warning: Fencing and resource management disabled due to lack of quorum' });
+  assert.equal(crmLine('ERROR: (unpack_resources) error: Resource start-up disabled')?.level, 'error');
+  assert.equal(crmLine('ERROR: vip: parameter cidr_netmaskx does not exist')?.level, 'error');
+  assert.equal(crmLine('WARNING: server9: referenced node does not exist')?.level, 'warning');
+  assert.equal(crmLine('INFO: 1: ok'), undefined);
+});
+
+test('standby --wait with the clone layout and fencing: a stopped clone instance and a stopped fence device on the standby node are settled', async () => {
+  const { parseCrmMon } = await import('../../src/pacemaker/status.js');
+  const xml = (haproxyOnPk1: boolean) => `<pacemaker-result><summary><current_dc present="true" name="pk2" with_quorum="true"/></summary><nodes>
+<node name="pk1" id="1" online="true" standby="true" resources_running="0"/><node name="pk2" id="2" online="true" standby="false" resources_running="3"/></nodes>
+<resources><group id="lab-lb" number_resources="1"><resource id="vip" resource_agent="ocf:heartbeat:IPaddr2" role="Started" active="true" failed="false"><node name="pk2" id="2"/></resource></group>
+<clone id="haproxy-clone"><resource id="haproxy" resource_agent="lsb:haproxy" role="Started" active="true" failed="false"><node name="pk2" id="2"/></resource>
+<resource id="haproxy" resource_agent="lsb:haproxy" role="${haproxyOnPk1 ? 'Started' : 'Stopped'}" active="${haproxyOnPk1}" failed="false">${haproxyOnPk1 ? '<node name="pk1" id="1"/>' : ''}</resource></clone>
+<resource id="fence_pk1" resource_agent="stonith:fence_pklab" role="Started" active="true" failed="false"><node name="pk2" id="2"/></resource>
+<resource id="fence_pk2" resource_agent="stonith:fence_pklab" role="Stopped" active="false" failed="false"/></resources><failures/></pacemaker-result>`;
+  const settled = parseCrmMon(xml(false));
+  assert.deepEqual(settled.resources.filter((r) => r.clone).map((r) => `${r.clone}/${r.id}:${r.role}`), ['haproxy-clone/haproxy:Started', 'haproxy-clone/haproxy:Stopped']);
+  const ok = await setStandby('pk1', true, { read: async () => settled, run: async () => {}, wait: true, timeoutMs: 300 });
+  assert.equal(ok.changed, false);
+  const notYet = parseCrmMon(xml(true));
+  await assert.rejects(setStandby('pk1', true, { read: async () => notYet, run: async () => {}, wait: true, timeoutMs: 300 }), (e) => e instanceof TimeoutError);
+});
