@@ -115,6 +115,24 @@ test('rollback runs the exact inverse of each applied operation, in reverse orde
   assert.ok(sys.log.includes('write /r/new "N" -'));
   assert.ok(sys.log.includes('remove /r/gone'));
   assert.ok(sys.log.includes('ip route replace default via 10.94.0.9'));
+  assert.ok(sys.log.includes('ip route del default via 10.94.0.9 dev eth0'));
+});
+
+test('the failure line lists what was undone; "nothing to undo" and "nothing" where that is so', async () => {
+  const sys = new Recorder();
+  sys.failOn = (l) => (l === 'sysctl c=1' ? new Error('x') : undefined);
+  const e = await applyHost(sys, planOf([{ op: 'sysctl', key: 'a', value: '1', prev: '0' }, { op: 'link-up', dev: 'lo' }, { op: 'sysctl', key: 'b', value: '1', prev: '0' }, { op: 'sysctl', key: 'c', value: '1' }]), emptyState(1), { what: 'prep' })
+    .then(() => assert.fail('must fail'), (x) => x as LbctlError);
+  assert.match(e.message, /; rolled back the 3 applied before it: sysctl sysctl, sysctl sysctl, system as before$/);
+  const s2 = new Recorder();
+  s2.failOn = (l) => (l === 'sysctl c=1' ? new Error('x') : undefined);
+  const e2 = await applyHost(s2, planOf([{ op: 'link-up', dev: 'lo' }, { op: 'sysctl', key: 'c', value: '1' }]), emptyState(1), { what: 'prep' }).then(() => assert.fail('must fail'), (x) => x as LbctlError);
+  assert.match(e2.message, /; rolled back the 1 applied before it: nothing to undo, system as before$/);
+  const s3 = new Recorder();
+  s3.failOn = (l) => (l === 'sysctl c=1' || l.startsWith('ip addr del') ? new Error('x') : undefined);
+  const e3 = await applyHost(s3, planOf([{ op: 'addr-add', dev: 'lo', address: '10.94.0.7', prefix: 32 }, { op: 'addr-add', dev: 'lo', address: '10.94.0.8', prefix: 32 }, { op: 'sysctl', key: 'c', value: '1' }]), emptyState(1), { what: 'prep' })
+    .then(() => assert.fail('must fail'), (x) => x as LbctlError);
+  assert.match(e3.message, /; rolled back nothing; could NOT roll back addr-add addr-add, addr-add addr-add$/);
 });
 
 test('undo that fails: said exactly, records keep owning what is left, hint says unprep', async () => {
@@ -198,6 +216,10 @@ test('records: an empty plan saves only when they differ; a full apply saves the
   const same = await applyHost(sys, planOf([]), emptyState(1), { what: 'prep', recordsFile: file });
   assert.deepEqual(same, { applied: 0, records: emptyState(1) });
   await assert.rejects(fs.access(file), 'nothing to save: not written');
+  // Records that own something and do not change: the file is not rewritten (saveState would remove an empty one anyway).
+  const owning: HostState = { ...emptyState(1), addresses: [{ dev: 'lo', address: '10.94.0.6', prefix: 32 } as any] };
+  await applyHost(sys, planOf([], owning), owning, { what: 'prep', recordsFile: file });
+  await assert.rejects(fs.access(file), 'same records: not written');
   const changed: HostState = { ...emptyState(1), addresses: [{ dev: 'lo', address: '10.94.0.5', prefix: 32 } as any] };
   await applyHost(sys, planOf([], changed), emptyState(1), { what: 'prep', recordsFile: file });
   assert.deepEqual((await loadState(file, 1)).addresses.map((a) => a.address), ['10.94.0.5']);
