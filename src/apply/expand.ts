@@ -11,6 +11,8 @@ import type { Timeouts } from '../ipvs/driver.js';
 import type { IpvsTable } from '../ipvs/model.js';
 import { directorTable, natGateway, vipsServedBy } from '../cluster/rules/roles.js';
 import type { ClusterSpec, DirectorSpec, NodeSpec, RealServerNodeSpec } from '../cluster/types.js';
+import { tierNodeDesired } from '../tier/apply.js';
+import type { TierDirectorDesired } from '../tier/expand.js';
 
 export type Role = 'proxy' | 'director' | 'realserver';
 
@@ -24,6 +26,8 @@ export interface NodeDesired {
   vipDevices: string[];
   ipvs?: { table: IpvsTable; timeouts?: Partial<Timeouts> };
   mode?: DirectorMode | RealServerMode | 'nat';
+  /** A director of an active-active tier: its FRR config, health gate and the rest (src/tier/apply.ts). */
+  tier?: TierDirectorDesired;
 }
 
 export const IPVS_SYSCTLS = ['conn_reuse_mode', 'expire_nodest_conn', 'expire_quiescent_template', 'sloppy_tcp', 'conntrack'] as const;
@@ -78,6 +82,9 @@ export function expandNode(spec: ClusterSpec, name: string): NodeDesired | undef
       Object.assign(out, { hostTarget: 'director', host, vipDevices: devices, mode: d.mode });
       const table = directorTable(spec, () => undefined) ?? { services: [] };
       if (table.services.length || d.timeouts) out.ipvs = { table, timeouts: d.timeouts };
+    } else {
+      const t = tierNodeDesired(spec, name);
+      if (t) Object.assign(out, { roles: [...out.roles, 'director'], hostTarget: 'director', host: t.host, vipDevices: t.devices, mode: t.mode, ipvs: { table: t.tier.table }, tier: t.tier });
     }
   } else if (rs) {
     out.roles.push('realserver');

@@ -32,6 +32,9 @@ import { withLock } from '../util/lock.js';
 import { bootFiles, bootLink } from './boot.js';
 import type { LinkChange, LinkProvider } from '../ipvs/persist.js';
 import { expandNode, type NodeDesired, type Role } from './expand.js';
+import { TierDaemonProvider, tierDaemonPlan, tierGateFiles, type TierDaemonChange } from '../tier/apply.js';
+import { GATE_PATHS } from '../tier/gate.js';
+import { INSTALL_PATHS } from '../cluster/install.js';
 
 export interface NodeRunOptions {
   node: string;
@@ -75,6 +78,8 @@ interface Planned {
   /** The link that enables the IPVS boot unit (directors whose table lbctl programs). */
   link?: { provider: LinkProvider; changes: LinkChange[] };
   daemons: { provider: DaemonProvider; changes: DaemonChange[] };
+  /** A tier director's FRR reload and gate restart. */
+  tier?: { provider: TierDaemonProvider; changes: TierDaemonChange[] };
   warnings: string[];
 }
 
@@ -124,8 +129,11 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
     }
     warnings.push(...checks.flatMap((c) => c.warnings.map((w) => `${c.file}: ${w}`)));
   }
-  if (desired.ipvs && o.netns) {
-    throw new UsageError(`node ${o.node} is a director whose IPVS table lbctl programs: --netns applies host settings only`, { code: 'ECONFLICT', hint: `run it inside the namespace instead: ip netns exec ${o.netns} lbctl apply ...` });
+  // IPVS has no --netns: the driver programs the namespace lbctl runs in. So a director's --netns
+  // is only safe when lbctl already runs inside it (ip netns exec NS lbctl apply --netns NS), which
+  // keeps the host records and locks per namespace too.
+  if (desired.ipvs && o.netns && (await netnsIdentity(o.netns)) !== (await netnsIdentity())) {
+    throw new UsageError(`node ${o.node} is a director whose IPVS table lbctl programs: --netns ${o.netns} names another namespace than the one lbctl runs in`, { code: 'ECONFLICT', hint: `run it inside the namespace: ip netns exec ${o.netns} lbctl apply ... --netns ${o.netns}` });
   }
 
   // 2. IPVS first: opening the driver loads ip_vs, whose net.ipv4.vs.* sysctls the host plan reads.
@@ -155,6 +163,7 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
   const files: ManagedFile[] = [
     ...(nodeFiles ? managedFiles(nodeFiles, root) : []),
     ...(desired.ipvs ? bootFiles(desired.ipvs.table, { root, netns: o.netns, node: o.node }) : []),
+    ...(desired.tier ? tierGateFiles(desired.tier, root) : []),
   ];
   const filesProvider = new FilesProvider(files.map((f) => f.path));
   const fileChanges = filesProvider.plan(await filesProvider.read(), files);
@@ -166,11 +175,19 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
   }
   const daemons = new DaemonProvider([{ daemon: 'haproxy', pidfile: o.haproxyPidfile }, { daemon: 'keepalived', pidfile: o.keepalivedPidfile }, { daemon: 'nginx' }]);
   const daemonChanges = o.reload === false || !fileChanges.some((c) => c.file.daemon) ? [] : daemons.plan(await daemons.read(), fileChanges);
-  return { desired, host, ipvs, files: { provider: filesProvider, changes: fileChanges }, link, daemons: { provider: daemons, changes: daemonChanges }, warnings };
+  let tier: Planned['tier'];
+  if (desired.tier && o.reload !== false && fileChanges.length) {
+    const paths = { frrConf: path.join(root, INSTALL_PATHS['frr.conf']), gateScript: path.join(root, GATE_PATHS.script), gateUnit: path.join(root, GATE_PATHS.unit) };
+    const provider = new TierDaemonProvider(paths);
+    const t = tierDaemonPlan(await provider.read(), fileChanges, paths);
+    tier = { provider, changes: t.changes };
+    warnings.push(...t.notes);
+  }
+  return { desired, host, ipvs, files: { provider: filesProvider, changes: fileChanges }, link, daemons: { provider: daemons, changes: daemonChanges }, tier, warnings };
 }
 
 function allChanges(p: Planned): Change[] {
-  return [...p.host.flatMap((h) => h.plan.changes), ...(p.ipvs?.changes ?? []), ...p.files.changes, ...(p.link?.changes ?? []), ...p.daemons.changes];
+  return [...p.host.flatMap((h) => h.plan.changes), ...(p.ipvs?.changes ?? []), ...p.files.changes, ...(p.link?.changes ?? []), ...p.daemons.changes, ...(p.tier?.changes ?? [])];
 }
 
 /** The plan as data (no diff text, no provider internals): what `--json` prints. */
@@ -238,6 +255,8 @@ export async function applyNode(specFile: string, o: NodeRunOptions): Promise<No
         const link = p.link;
         if (link?.changes.length) await stage('files', link.changes.length, () => link.provider.apply(link.changes));
         if (p.daemons.changes.length) await stage('daemons', p.daemons.changes.length, () => p.daemons.provider.apply(p.daemons.changes));
+        const tier = p.tier;
+        if (tier?.changes.length) await stage('daemons', tier.changes.length, () => tier.provider.apply(tier.changes));
         return { result: { ...result(p, o, applied), dryRun: false }, changes: allChanges(p) };
       })));
   } finally {

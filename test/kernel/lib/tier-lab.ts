@@ -6,8 +6,11 @@
  * 10.97.100.10:9000 reaches the directors over the router's ECMP route, learnt by BGP from
  * FRR in every director (lbctl's frr.conf and health gate) and in the router.
  *
- * Every director is built with today's single lbctl commands, from what the spec expands to
- * (tierDirectorDesired): director prep, restore, then the IPVS sysctls.
+ * Every director is built by `lbctl apply SPEC --node dN --netns trdN --root /run/tr-lab/root-dN`,
+ * run inside its namespace (IPVS has no --netns; --netns keeps host records and locks per
+ * namespace): VIP on lo, DR and IPVS sysctls, the IPVS table, frr.conf and the health gate's
+ * script. FRR then starts from that frr.conf and the gate script runs (no systemd in the guest);
+ * a second apply on each director must print "No changes.".
  */
 import { execa, type ResultPromise } from 'execa';
 import { promises as fs } from 'node:fs';
@@ -15,10 +18,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lbctlRoot } from '../../../src/cli/inprocess.js';
 import { compileSpec } from '../../../src/cluster/generate.js';
-import { printRules } from '../../../src/ipvs/rules.js';
 import { tierDirectorDesired, tierRealServers, type TierDirectorDesired } from '../../../src/tier/expand.js';
-import { renderFrr } from '../../../src/tier/frr.js';
-import { renderGateScript } from '../../../src/tier/gate.js';
+import { GATE_PATHS } from '../../../src/tier/gate.js';
+import { firstLink, firstRoute, parseMonitor, routeHops, type MonitorEvent } from './tier-monitor.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const VIP = '10.97.100.10';
@@ -51,7 +53,8 @@ const nsx = (n: string, cmd: string, args: string[], opts?: { reject?: boolean }
 export async function lbctl(n: string, args: string[]) {
   trace(`${ns(n)}: lbctl ${args.join(' ')}`);
   const prep = args[1] === 'prep';
-  const argv = prep ? [process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args, '--netns', ns(n)] : ['ip', 'netns', 'exec', ns(n), process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args];
+  const inside = ['ip', 'netns', 'exec', ns(n), process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args];
+  const argv = prep ? [process.execPath, path.join(lbctlRoot(), 'bin', 'run.js'), ...args, '--netns', ns(n)] : args[0] === 'apply' ? [...inside, '--netns', ns(n)] : inside;
   const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: 300_000, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new Error(`lbctl ${args.join(' ')} in ${ns(n)} exited ${r.exitCode}: ${r.stderr || r.stdout}`);
   return r.stdout;
@@ -85,6 +88,18 @@ function lines(c: Child): () => Promise<string> {
   });
 }
 
+/**
+ * `ip -ts monitor WHAT` in a namespace for the lab's lifetime: its stamped events (guest wall
+ * clock, as Date.now()) time the failovers. TZ=UTC: ip stamps in local time.
+ */
+function monitor(n: string, what: string[]): () => MonitorEvent[] {
+  const c = execa('ip', ['-ts', '-n', ns(n), 'monitor', ...what], { buffer: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', reject: false, env: { TZ: 'UTC' } }) as unknown as Child;
+  children.push(c);
+  let text = '';
+  c.stdout!.on('data', (d: Buffer) => { text += d.toString(); });
+  return () => parseMonitor(text);
+}
+
 export interface Client {
   ask<T>(cmd: string): Promise<T>;
 }
@@ -111,7 +126,12 @@ function routerConf(bfd: boolean): string {
 
 export interface Tier {
   desired: Map<string, TierDirectorDesired>;
+  /** Each director's second `lbctl apply` (human output) and its --json `changed`. */
+  secondApply: Map<string, { text: string; changed: boolean }>;
   client: Client;
+  /** The router's route events and each director's link events so far (ip -ts monitor). */
+  routeEvents(): MonitorEvent[];
+  linkEvents(d: string): MonitorEvent[];
   /** Directors the router's route to the VIP holds now. */
   nexthops(): Promise<string[]>;
   /** ms until the router's route holds exactly `want` directors (polled; resolution in `pollMs`). */
@@ -120,6 +140,12 @@ export interface Tier {
   announce(d: string): Promise<void>;
   linkDown(d: string): Promise<void>;
   linkUp(d: string): Promise<void>;
+  /**
+   * Restart FRR on the router and every director, with or without BFD (the bench's "without BFD":
+   * BGP timers 1/3 s only); the directors' frr.conf is the one lbctl apply installed, its BFD
+   * lines dropped for false. Resolves once the router's route holds every director again.
+   */
+  restartFrr(bfd: boolean): Promise<void>;
   /** Put one scheduler on every director's service (the rr anchor), through lbctl restore. */
   setScheduler(rules: (d: TierDirectorDesired) => string): Promise<void>;
   digests(): Promise<string[]>;
@@ -187,6 +213,8 @@ async function buildTierOnce(opts: { spec?: string; bfd?: boolean }): Promise<Ti
     await nsx('r', 'sysctl', ['-qw', `${k}=${v}`]);
   }
   trace('links up');
+  const routeEvents = monitor('r', ['route']);
+  const linkEvents = new Map(DIRECTORS.map((d) => [d, monitor(d, ['link'])]));
 
   // Real servers: lbctl realserver prep (VIP on lo, ARP quiet), then an echo server naming itself.
   const rsPrep = new Map(tierRealServers(spec.tier!).map((r) => [r.address, r.prep]));
@@ -197,19 +225,21 @@ async function buildTierOnce(opts: { spec?: string; bfd?: boolean }): Promise<Ti
     trace(`${ns(s)}: echo server ready`);
   }));
 
-  // Directors: lbctl director prep + restore, the IPVS sysctls, FRR from lbctl's frr.conf, the gate.
+  // Directors: one lbctl apply each, then FRR from the frr.conf it installed and the gate script it
+  // installed; a second apply must change nothing.
+  const specFile = compiled.file;
+  const secondApply = new Map<string, { text: string; changed: boolean }>();
   await Promise.all(DIRECTORS.map(async (d) => {
-    const want = desired.get(d)!;
-    for (const argv of want.prep) await lbctl(d, argv);
-    const rules = path.join(work, `${d}.rules`);
-    await fs.writeFile(rules, printRules(want.table));
-    await lbctl(d, ['restore', rules]);
-    for (const s of want.sysctls) await nsx(d, 'sysctl', ['-qw', `${s.key}=${s.value}`]);
-    await frr(d, renderFrr(want.frr!));
-    const gate = path.join(work, `${d}.gate`);
-    await fs.writeFile(gate, renderGateScript(want.gate, d), { mode: 0o755 });
-    spawn(d, 'bash', [gate], { LBCTL_VTY_SOCKET: `/run/frr/${ns(d)}`, LBCTL_TIER_MAINTENANCE: path.join(work, `${d}.maintenance`), PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
+    const root = path.join(work, `root-${d}`);
+    await fs.mkdir(root, { recursive: true });
+    const apply = ['apply', specFile, '--node', d, '--root', root, '--lock-timeout', '10m'];
+    await lbctl(d, apply);
+    await frr(d, await fs.readFile(path.join(root, 'etc/frr/frr.conf'), 'utf8'));
+    spawn(d, 'bash', [path.join(root, GATE_PATHS.script)], { LBCTL_VTY_SOCKET: `/run/frr/${ns(d)}`, LBCTL_TIER_MAINTENANCE: path.join(work, `${d}.maintenance`), PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' });
     trace(`${ns(d)}: FRR and gate started`);
+    const json = JSON.parse(await lbctl(d, [...apply, '--json'])) as { changed: boolean };
+    const text = await lbctl(d, apply);
+    secondApply.set(d, { text, changed: json.changed });
   }));
   await frr('r', routerConf(bfd));
   trace('router FRR started');
@@ -248,7 +278,10 @@ async function buildTierOnce(opts: { spec?: string; bfd?: boolean }): Promise<Ti
 
   const tier: Tier = {
     desired,
+    secondApply,
     client,
+    routeEvents,
+    linkEvents: (d) => linkEvents.get(d)!(),
     nexthops,
     async waitNexthops(want, timeoutMs = 240_000) {
       const t0 = performance.now();
@@ -266,6 +299,15 @@ async function buildTierOnce(opts: { spec?: string; bfd?: boolean }): Promise<Ti
     async linkUp(d) {
       await nsx(d, 'ip', ['link', 'set', 'eth0', 'up']);
       await nsx(d, 'ip', ['route', 'replace', 'default', 'via', '10.97.1.1']);
+    },
+    async restartFrr(withBfd) {
+      for (const h of ['r', ...DIRECTORS]) await killFrr(h);
+      for (const d of DIRECTORS) {
+        const conf = await fs.readFile(path.join(work, `root-${d}`, 'etc/frr/frr.conf'), 'utf8');
+        await frr(d, withBfd ? conf : withoutBfd(conf));
+      }
+      await frr('r', routerConf(withBfd));
+      await tier.waitNexthops(DIRECTORS.length);
     },
     async setScheduler(rules) {
       for (const d of DIRECTORS) {
@@ -288,6 +330,31 @@ async function buildTierOnce(opts: { spec?: string; bfd?: boolean }): Promise<Ti
   return tier;
 }
 
+/** The no-BFD case: the same frr.conf without its BFD lines (the router has none either). */
+async function stripBfd(file: string): Promise<void> {
+  const text = await fs.readFile(file, 'utf8');
+  await fs.writeFile(file, text.replace(/^ neighbor \S+ bfd profile .*\n/gm, '').replace(/^bfd\n( .*\n)*/m, ''));
+}
+
+/** The same frr.conf without its BFD lines. */
+export function withoutBfd(text: string): string {
+  return text.replace(/^ neighbor \S+ bfd profile .*\n/gm, '').replace(/^bfd\n(?: .*\n)*(?:!\n)?/m, '');
+}
+
+/** Stop one namespace's FRR daemons (by their pidfiles) and wait until they are gone. */
+async function killFrr(h: string): Promise<void> {
+  for (const d of ['bgpd', 'bfdd', 'zebra']) {
+    const pid = Number((await fs.readFile(`/run/frr/${ns(h)}/${d}.pid`, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    try { process.kill(pid, 'SIGTERM'); } catch { continue; }
+    for (let i = 0; i < 300; i++) {
+      try { process.kill(pid, 0); } catch { break; }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+}
+
 /** The worst deviation from an even spread, as a fraction of even (0.15 = 15%). */
 export function spreadError(servers: Record<string, number>, names = REAL_SERVERS): number {
   const total = names.reduce((a, n) => a + (servers[n] ?? 0), 0);
@@ -295,8 +362,31 @@ export function spreadError(servers: Record<string, number>, names = REAL_SERVER
   return Math.max(...names.map((n) => Math.abs((servers[n] ?? 0) - even) / even));
 }
 
-/** One failover case: open 100 connections, take `d` out, measure the route drop, wait, report. */
-export async function failoverCase(tier: Tier, how: 'withdraw' | 'link', d = 'd2', settleMs = 6000): Promise<{ how: string; dropMs: number; polls: number; survived: number; total: number; onDirector: number; rejoinMs: number; survivedRejoin: number; closedCodes: string[] }> {
+export interface FailoverResult {
+  how: string;
+  /** Guest wall clock of the leave: the maintenance file written (withdraw), eth0 down as the kernel reported it (link). */
+  eventAt: number | null;
+  /** From the leave to the router's route event that left exactly the other directors (ip -ts monitor); null if not seen. */
+  dropMs: number | null;
+  /** The next hops that route event left. */
+  droppedTo: string[];
+  /** The same drop as seen by polling `ip route` from node (seconds of exec each in the TCG guest): the correctness check. */
+  pollDropMs: number;
+  polls: number;
+  survived: number;
+  total: number;
+  onDirector: number;
+  /** From the rejoin (maintenance file removed / eth0 up) to the route holding every director again (monitor). */
+  rejoinMs: number | null;
+  pollRejoinMs: number;
+  survivedRejoin: number;
+  closedCodes: string[];
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** One failover case: open 100 connections, take `d` out, time the route drop, wait, bring it back, report. */
+export async function failoverCase(tier: Tier, how: 'withdraw' | 'link', d = 'd2', settleMs = 6000): Promise<FailoverResult> {
   trace(`case ${how}: waiting for 3 next hops`);
   await tier.waitNexthops(DIRECTORS.length);
   const opened = await tier.client.ask<{ up: number }>('open 100');
@@ -304,18 +394,35 @@ export async function failoverCase(tier: Tier, how: 'withdraw' | 'link', d = 'd2
   const conns = await execa('ip', ['netns', 'exec', `tr${d}`, 'ipvsadm', '-Lnc'], { reject: false });
   const onDirector = conns.stdout.split('\n').filter((l) => /ESTABLISHED/.test(l)).length;
   trace(`case ${how}: ${opened.up} open, ${onDirector} on ${d}`);
+  const addr = dirAddr(d);
   const t0 = performance.now();
+  const before = Date.now();
   if (how === 'withdraw') await tier.withdraw(d); else await tier.linkDown(d);
   const drop = await tier.waitNexthops(DIRECTORS.length - 1);
-  const dropMs = Math.round(performance.now() - t0);
+  const pollDropMs = Math.round(performance.now() - t0);
   await new Promise((r) => setTimeout(r, settleMs));
+  const eventAt = how === 'withdraw' ? before : firstLink(tier.linkEvents(d), 'eth0', before, false)?.t ?? null;
+  const dropped = eventAt === null ? undefined : firstRoute(tier.routeEvents(), VIP, eventAt, (h) => h.length === DIRECTORS.length - 1 && !h.includes(addr));
   const after = await tier.client.ask<{ up: number; closed: Array<{ code: string }> }>('report');
+  trace(`case ${how}: route dropped ${d} ${dropped && eventAt !== null ? `${round(dropped.t - eventAt)} ms` : '(not seen by the monitor)'} after the leave; ${after.up} alive`);
   const t1 = performance.now();
+  const back0 = Date.now();
   if (how === 'withdraw') await tier.announce(d); else await tier.linkUp(d);
   await tier.waitNexthops(DIRECTORS.length);
-  const rejoinMs = Math.round(performance.now() - t1);
+  const pollRejoinMs = Math.round(performance.now() - t1);
   await new Promise((r) => setTimeout(r, settleMs));
+  const backAt = how === 'withdraw' ? back0 : firstLink(tier.linkEvents(d), 'eth0', back0, true)?.t ?? null;
+  const rejoined = backAt === null ? undefined : firstRoute(tier.routeEvents(), VIP, backAt, (h) => h.length === DIRECTORS.length);
   const back = await tier.client.ask<{ up: number; closed: Array<{ code: string }> }>('report');
   await tier.client.ask('close');
-  return { how, dropMs, polls: drop.polls, survived: after.up, total: opened.up, onDirector, rejoinMs, survivedRejoin: back.up, closedCodes: back.closed.map((c) => c.code) };
+  return {
+    how, eventAt, dropMs: dropped && eventAt !== null ? round(dropped.t - eventAt) : null, droppedTo: dropped ? routeHopsOf(dropped) : [],
+    pollDropMs, polls: drop.polls, survived: after.up, total: opened.up, onDirector,
+    rejoinMs: rejoined && backAt !== null ? round(rejoined.t - backAt) : null, pollRejoinMs,
+    survivedRejoin: back.up, closedCodes: back.closed.map((c) => c.code),
+  };
+}
+
+function routeHopsOf(e: MonitorEvent): string[] {
+  return routeHops(e, VIP) ?? [];
 }
