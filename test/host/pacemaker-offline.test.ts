@@ -89,7 +89,7 @@ test('CIB load: the first plan loads the owned scopes, the second plans nothing,
   }
 });
 
-test('ha standby/online against a CIB file: idempotent, unknown node exit 4', { timeout: 60_000 }, async () => {
+test('ha standby/online against a CIB file: idempotent, unknown node exit 4', { timeout: 180_000 }, async () => {
   const file = path.join(dir, 'cib-ops.xml');
   await fs.copyFile(path.join(root, 'test', 'fixtures', 'pacemaker', 'cib-running.xml'), file);
   const env = { ...process.env, CIB_file: file };
@@ -106,7 +106,7 @@ test('ha standby/online against a CIB file: idempotent, unknown node exit 4', { 
   assert.equal(JSON.parse((await run(['ha', 'online', 'server4', '--json'])).stdout).changed, false);
 });
 
-test('config install --root of an acknowledged fencing: none spec: exit 0, the warning printed, a second run changes nothing', { timeout: 120_000 }, async () => {
+test('config install --root of an acknowledged fencing: none spec: exit 0, the warning printed, a second run changes nothing', { timeout: 360_000 }, async () => {
   const spec = path.join(dir, 'no-fencing.yaml');
   const fencing = example.slice(example.indexOf('  fencing:'), example.indexOf('haproxy:\n'));
   await fs.writeFile(spec, example.replace(fencing, '  fencing: none\n  acknowledge_no_fencing: true\n'));
