@@ -1,11 +1,13 @@
 /**
- * Idempotent IPVS operations behind the service/server commands. Each reads the table, decides,
- * writes at most one batch, and reports what it did with the equivalent ipvsadm command.
+ * Idempotent IPVS operations behind the service/server commands. Each reads the table, plans
+ * with the one planner (plan.ts), applies that plan as one batch (provider.ts applyPlan), and
+ * reports what it did with the equivalent ipvsadm command.
  */
 import { AbortedError, NotFoundError } from '../cli/errors.js';
-import type { IpvsDriver, Op } from './driver.js';
-import { destinationDiff, destinationKey, serviceDiff, serviceKey, serviceLabel, type Destination, type VirtualService } from './model.js';
-import { opToRule } from './ipvsadm.js';
+import type { IpvsDriver } from './driver.js';
+import { destinationKey, serviceKey, serviceLabel, type Destination, type VirtualService } from './model.js';
+import { plan, type IpvsTableChange } from './plan.js';
+import { applyPlan } from './provider.js';
 import { makeDestination, type ServiceSelector } from './rules.js';
 import { drainAndDelete, type DrainProgress } from './drain.js';
 import type { IpvsTable } from './model.js';
@@ -35,36 +37,43 @@ export async function requireService(driver: IpvsDriver, sel: ServiceSelector): 
   return s;
 }
 
-async function write(driver: IpvsDriver, ops: Op[], dryRun: boolean): Promise<string[]> {
-  if (!dryRun) await driver.apply(ops);
-  return ops.map((o) => `ipvsadm ${opToRule(o)}`);
+/**
+ * The single commands go through the one planner: the kernel's part in question (`before`) and
+ * what it should become (`after`) are planned like any table, and the plan is applied unless a dry run.
+ */
+async function converge(driver: IpvsDriver, before: VirtualService[], after: VirtualService[], dryRun: boolean): Promise<IpvsTableChange[]> {
+  const changes = plan({ services: before }, { services: after });
+  if (!dryRun && changes.length) await applyPlan(driver, changes);
+  return changes;
 }
 
-function result(action: Action, svc: ServiceSelector, commands: string[], dryRun: boolean, reasons: string[] = [], dest?: Destination): OpResult {
+function result(action: Action, svc: ServiceSelector, changes: IpvsTableChange[], dryRun: boolean, dest?: Destination): OpResult {
+  const reasons = changes.filter((c) => c.action === '~').flatMap((c) => c.reasons);
+  const commands = changes.map((c) => c.command!.join(' '));
   return { changed: !dryRun && commands.length > 0, action, service: serviceLabel(svc), destination: dest ? destinationKey(dest) : undefined, reasons, commands, dryRun };
 }
 
-/** Create, or update to match, or report unchanged. */
+const ACTION: Record<IpvsTableChange['action'], Action> = { '+': 'created', '~': 'updated', '-': 'deleted' };
+const actionOf = (changes: IpvsTableChange[], none: Action): Action => (changes.length ? ACTION[changes[0].action] : none);
+
+/** Create, or update to match, or report unchanged. The service's real servers are not this command's business. */
 export async function convergeService(driver: IpvsDriver, desired: VirtualService, dryRun = false): Promise<OpResult> {
   const cur = await findService(driver, desired);
-  if (!cur) return result('created', desired, await write(driver, [{ kind: 'addService', service: desired }], dryRun), dryRun);
-  const diff = serviceDiff(cur, desired);
-  if (!diff.length) return result('unchanged', desired, [], dryRun);
-  return result('updated', desired, await write(driver, [{ kind: 'editService', service: desired, previous: cur }], dryRun), dryRun, diff);
+  const changes = await converge(driver, cur ? [cur] : [], [{ ...desired, destinations: cur?.destinations ?? [] }], dryRun);
+  return result(actionOf(changes, 'unchanged'), desired, changes, dryRun);
 }
 
 export async function deleteService(driver: IpvsDriver, sel: ServiceSelector, dryRun = false): Promise<OpResult> {
   const cur = await findService(driver, sel);
   if (!cur) return result('absent', sel, [], dryRun);
-  return result('deleted', cur, await write(driver, [{ kind: 'delService', service: cur, previous: cur }], dryRun), dryRun);
+  return result('deleted', cur, await converge(driver, [cur], [], dryRun), dryRun);
 }
 
+const others = (svc: VirtualService, key: Pick<Destination, 'address' | 'port'>) => svc.destinations.filter((d) => destinationKey(d) !== destinationKey(key));
+
 export async function convergeDestination(driver: IpvsDriver, svc: VirtualService, desired: Destination, dryRun = false): Promise<OpResult> {
-  const cur = svc.destinations.find((d) => destinationKey(d) === destinationKey(desired));
-  if (!cur) return result('created', svc, await write(driver, [{ kind: 'addDest', service: svc, dest: desired }], dryRun), dryRun, [], desired);
-  const diff = destinationDiff(cur, desired);
-  if (!diff.length) return result('unchanged', svc, [], dryRun, [], desired);
-  return result('updated', svc, await write(driver, [{ kind: 'editDest', service: svc, dest: desired, previous: cur }], dryRun), dryRun, diff, desired);
+  const changes = await converge(driver, [svc], [{ ...svc, destinations: [...others(svc, desired), desired] }], dryRun);
+  return result(actionOf(changes, 'unchanged'), svc, changes, dryRun, desired);
 }
 
 export function findDestination(svc: VirtualService, key: Pick<Destination, 'address' | 'port'>): Destination | undefined {
@@ -73,8 +82,8 @@ export function findDestination(svc: VirtualService, key: Pick<Destination, 'add
 
 export async function deleteDestination(driver: IpvsDriver, svc: VirtualService, key: Destination, dryRun = false): Promise<OpResult> {
   const cur = findDestination(svc, key);
-  if (!cur) return result('absent', svc, [], dryRun, [], key);
-  return result('deleted', svc, await write(driver, [{ kind: 'delDest', service: svc, dest: cur, previous: cur }], dryRun), dryRun, [], cur);
+  if (!cur) return result('absent', svc, [], dryRun, key);
+  return result('deleted', svc, await converge(driver, [svc], [{ ...svc, destinations: others(svc, key) }], dryRun), dryRun, cur);
 }
 
 export function describe(r: OpResult, what: string): string {
@@ -108,8 +117,8 @@ export async function deleteServer(driver: IpvsDriver, sel: ServiceSelector, rea
   const cur = findDestination(svc, key);
   if (!o.drain || o.dryRun || !cur) return { ...(await deleteDestination(driver, svc, key, o.dryRun)), drained: false };
   const d = await drainAndDelete(driver, svc, cur, { timeoutMs: o.timeoutMs ?? 300_000, onProgress: o.onProgress, signal: o.signal });
-  const r = result(d.deleted ? 'deleted' : 'absent', svc, [], false, [`drained in ${(d.waitedMs / 1000).toFixed(1)}s`], cur);
-  return { ...r, changed: true, drained: true, waitedMs: d.waitedMs };
+  const r = result(d.deleted ? 'deleted' : 'absent', svc, [], false, cur);
+  return { ...r, reasons: [`drained in ${(d.waitedMs / 1000).toFixed(1)}s`], changed: true, drained: true, waitedMs: d.waitedMs };
 }
 
 export interface ListResult { driver: IpvsDriver['name']; services: VirtualService[] }

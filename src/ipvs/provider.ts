@@ -1,5 +1,7 @@
 /**
- * The IPVS table as a converge provider (src/converge/change.ts), for `lbctl plan/apply`.
+ * The IPVS table's read/plan/apply (src/converge/change.ts). plan.ts plans; applyPlan() below is
+ * the one way a plan reaches the kernel (restore, the service/server commands, `lbctl apply`);
+ * IpvsProvider composes both for `lbctl plan/apply`.
  *
  * Ownership: lbctl records which virtual services it programmed in a namespace (records file
  * under the host-prep state dir). The plan only looks at services that are desired or recorded,
@@ -8,15 +10,18 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../cli/errors.js';
-import type { Change, Provider } from '../converge/change.js';
+import { AbortedError, InputError, TimeoutError } from '../cli/errors.js';
+import { Progress } from '../cli/output.js';
+import type { Provider } from '../converge/change.js';
 import { stateDir } from '../host/state.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { drainAndDelete } from './drain.js';
+import { pause } from './drain.js';
 import type { IpvsDriver, Op, Timeouts } from './driver.js';
-import { opToRule } from './ipvsadm.js';
-import { destinationKey, serviceKey, serviceLabel, type IpvsTable } from './model.js';
-import { plan as planTable, toOps, type Change as TableChange } from './plan.js';
+import { destinationKey, serviceKey, serviceLabel, type Destination, type IpvsTable, type VirtualService } from './model.js';
+import { isTableChange, plan, planTimeouts, toOps, type IpvsChange, type IpvsTableChange } from './plan.js';
+import { printDestination, printService } from './rules.js';
+
+export type { IpvsChange } from './plan.js';
 
 export interface IpvsDesired {
   table: IpvsTable;
@@ -29,12 +34,6 @@ export interface IpvsActual {
   timeouts?: Timeouts;
   /** Keys (serviceKey) of the services lbctl programmed here. */
   owned: string[];
-}
-
-export interface IpvsChange extends Change {
-  kind: 'service' | 'destination' | 'timeout';
-  table?: TableChange;
-  timeouts?: Partial<Timeouts>;
 }
 
 export interface IpvsReport { applied: number; drained: string[] }
@@ -65,21 +64,63 @@ async function saveIpvsRecords(file: string, services: string[]): Promise<void> 
   await writeFileAtomic(file, JSON.stringify({ version: 1, services: [...services].sort() }, null, 2) + '\n', { backup: false, mode: 0o600 });
 }
 
-const TIMEOUT_KEYS = ['tcp', 'tcpfin', 'udp'] as const;
+export interface ApplyOptions {
+  /** Before deleting real servers (those of removed services too): weight 0, wait for their active connections to end. */
+  drain?: boolean;
+  drainTimeoutMs?: number;
+  /** Aborting a drain leaves the leaving real servers at weight 0 and deletes nothing (AbortedError). */
+  signal?: AbortSignal;
+  /** Show the drain's progress line (a terminal, not --json). */
+  progress?: boolean;
+  /** Name every op by its rule in error messages (restore: the input's rules). */
+  origin?: boolean;
+}
 
-/** One table change in the shared shape: id names the service (and real server), command is ipvsadm's. */
-export function sharedChange(c: TableChange): IpvsChange {
-  const op = toOps([c])[0];
-  const svc = serviceLabel(c.service);
-  const id = c.dest ? `${svc} -> ${destinationKey(c.dest)}` : svc;
-  const reason = c.action === '-' ? 'lbctl programmed it; no longer in the spec' : c.reasons.join('; ');
-  const fields = (d: unknown) => (d && typeof d === 'object' ? Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'destinations' && k !== 'stats')) : d);
-  return {
-    action: c.action, kind: c.kind, id, reason, table: c,
-    command: ['ipvsadm', ...opToRule(op).split(' ')],
-    before: c.action === '+' ? undefined : fields(c.action === '~' ? c.before : c.dest ?? c.service),
-    after: c.action === '-' ? undefined : fields(c.dest ?? c.service),
-  };
+/**
+ * Apply a plan: the table changes as one all-or-nothing driver batch (a failure at change k of n
+ * is rolled back by the driver), then the timeouts. An empty plan writes nothing.
+ */
+export async function applyPlan(driver: IpvsDriver, changes: readonly IpvsChange[], o: ApplyOptions = {}): Promise<IpvsReport> {
+  const table = changes.filter(isTableChange);
+  const ops = toOps(table);
+  if (o.origin) for (const op of ops) op.origin ??= `rule "${op.kind.endsWith('Service') ? printService(op.service!) : printDestination(op.service!, op.dest!)}"`;
+  const drained = o.drain ? await drainLeaving(driver, table, o) : [];
+  if (ops.length) await driver.apply(ops);
+  const timeouts = changes.find((c) => c.kind === 'timeout');
+  if (timeouts && timeouts.kind === 'timeout') await driver.setTimeouts(timeouts.timeouts);
+  return { applied: changes.length, drained };
+}
+
+/** Weight 0 for every leaving real server, then wait for all their active connections to end (one deadline). */
+async function drainLeaving(driver: IpvsDriver, changes: IpvsTableChange[], o: ApplyOptions): Promise<string[]> {
+  const leaving: Array<{ svc: VirtualService; dest: Destination }> = [];
+  for (const c of changes) {
+    if (c.action !== '-') continue;
+    if (c.kind === 'destination') leaving.push({ svc: c.service, dest: c.dest! });
+    else for (const d of c.service.destinations) leaving.push({ svc: c.service, dest: d });
+  }
+  if (!leaving.length) return [];
+  // The zeroing is its own batch and is not undone by a later failure: a server on its way out takes no new connections.
+  const zero = leaving.filter((l) => l.dest.weight !== 0).map((l): Op => ({ kind: 'editDest', service: l.svc, dest: { ...l.dest, weight: 0 }, previous: l.dest }));
+  if (zero.length) await driver.apply(zero);
+  const progress = new Progress(Boolean(o.progress));
+  const deadline = Date.now() + (o.drainTimeoutMs ?? 300_000);
+  for (;;) {
+    const t = await driver.getTable({ stats: true });
+    let active = 0;
+    for (const l of leaving) {
+      const d = t.services.find((s) => serviceKey(s) === serviceKey(l.svc))?.destinations.find((x) => destinationKey(x) === destinationKey(l.dest));
+      active += d?.activeConns ?? 0;
+    }
+    if (active === 0) { progress.done(); return leaving.map((l) => `${serviceLabel(l.svc)} -> ${destinationKey(l.dest)}`); }
+    if (Date.now() >= deadline) {
+      progress.done();
+      throw new TimeoutError(`${leaving.length} leaving real server(s) still have ${active} active connection(s)`, { code: 'ETIMEDOUT', hint: 'their weight is left at 0 and nothing else was changed; rerun with a longer --timeout' });
+    }
+    progress.update(`draining ${leaving.length} real server(s): ${active} active connection(s)`);
+    await pause(500, o.signal);
+    if (o.signal?.aborted) throw new AbortedError('--drain interrupted: the leaving real servers are left at weight 0, nothing was deleted', { code: 'EABORTED', hint: 'rerun to finish' });
+  }
 }
 
 export interface IpvsProviderOptions {
@@ -108,20 +149,7 @@ export class IpvsProvider implements Provider<IpvsActual, IpvsDesired, IpvsChang
     const scoped = { services: actual.table.services.filter((s) => want.has(serviceKey(s)) || mine.has(serviceKey(s))) };
     this.desiredKeys = [...want];
     this.ownedBefore = actual.owned;
-    const changes = planTable(scoped, desired.table).map(sharedChange);
-    const t = desired.timeouts ?? {};
-    const diff = TIMEOUT_KEYS.filter((k) => t[k] && actual.timeouts && actual.timeouts[k] !== t[k]);
-    if (diff.length) {
-      const set = Object.fromEntries(diff.map((k) => [k, t[k]])) as Partial<Timeouts>;
-      const cur = actual.timeouts!;
-      changes.push({
-        action: '~', kind: 'timeout', id: 'tcp tcpfin udp', timeouts: set,
-        reason: diff.map((k) => `${k} ${cur[k]} -> ${t[k]}`).join('; '),
-        command: ['ipvsadm', '--set', String(t.tcp || 0), String(t.tcpfin || 0), String(t.udp || 0)],
-        before: { tcp: cur.tcp, tcpfin: cur.tcpfin, udp: cur.udp }, after: { ...cur, ...set },
-      });
-    }
-    return changes;
+    return [...plan(scoped, desired.table, { removeReason: 'lbctl programmed it; no longer in the spec' }), ...planTimeouts(actual.timeouts, desired.timeouts)];
   }
 
   /** Records first claim what the plan adds (a crash leaves nothing unowned), then end as the spec's. */
@@ -131,26 +159,9 @@ export class IpvsProvider implements Provider<IpvsActual, IpvsDesired, IpvsChang
     const claim = [...new Set([...this.ownedBefore, ...this.desiredKeys])].sort();
     const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
     if (file && !same(claim, this.ownedBefore)) await saveIpvsRecords(file, claim);
-    const table = changes.filter((c) => c.table).map((c) => c.table!);
-    const drained: string[] = [];
-    let rest = table;
-    if (this.opts.drain) {
-      rest = [];
-      const leaving = table.filter((c) => c.action === '-' && c.kind === 'destination');
-      for (const c of table) if (!leaving.includes(c)) rest.push(c);
-      // Every leaving real server goes to weight 0 first, so the waits below overlap.
-      const zero: Op[] = leaving.filter((c) => c.dest!.weight !== 0).map((c) => ({ kind: 'editDest', service: c.service, dest: { ...c.dest!, weight: 0 }, previous: c.dest }));
-      if (zero.length) await this.driver.apply(zero);
-      for (const c of leaving) {
-        await drainAndDelete(this.driver, c.service, { ...c.dest!, weight: 0 }, { timeoutMs: this.opts.drainTimeoutMs ?? 300_000, signal: this.opts.signal });
-        drained.push(`${serviceLabel(c.service)} -> ${destinationKey(c.dest!)}`);
-      }
-    }
-    if (rest.length) await this.driver.apply(toOps(rest));
-    const timeouts = changes.find((c) => c.kind === 'timeout')?.timeouts;
-    if (timeouts) await this.driver.setTimeouts(timeouts);
+    const report = await applyPlan(this.driver, changes, { drain: this.opts.drain, drainTimeoutMs: this.opts.drainTimeoutMs, signal: this.opts.signal });
     this.owned = finalOwned;
     if (file && !same(finalOwned, claim)) await saveIpvsRecords(file, finalOwned);
-    return { applied: changes.length, drained };
+    return report;
   }
 }

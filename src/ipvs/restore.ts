@@ -1,14 +1,12 @@
 /** restore: make the kernel table equal to a file by applying only the difference (never a flush). */
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { AbortedError, InputError, LbctlError, NotFoundError, PermissionError, TimeoutError, UsageError } from '../cli/errors.js';
-import { Progress } from '../cli/output.js';
-import type { IpvsDriver, Op } from './driver.js';
-import { pause } from './drain.js';
+import { InputError, LbctlError, NotFoundError, PermissionError, UsageError } from '../cli/errors.js';
+import type { IpvsDriver } from './driver.js';
 import { loadTable, type RulesFormat } from './formats.js';
-import { destinationKey, serviceKey, serviceLabel, type Destination, type IpvsTable, type VirtualService } from './model.js';
-import { plan, planJson, toOps, type Change } from './plan.js';
-import { printDestination, printService } from './rules.js';
+import { serviceKey, serviceLabel, type IpvsTable } from './model.js';
+import { plan, planJson, type IpvsTableChange } from './plan.js';
+import { applyPlan } from './provider.js';
 import { validateTable } from './validate.js';
 
 /**
@@ -129,7 +127,7 @@ export interface RestoreResult {
   changed: boolean;
   dryRun: boolean;
   plan: ReturnType<typeof planJson>;
-  changes: Change[];
+  changes: IpvsTableChange[];
 }
 
 /** Compute (and unless dryRun, apply) the plan from the kernel's table to `desired`. */
@@ -138,12 +136,7 @@ export async function restore(driver: IpvsDriver, desired: IpvsTable, o: Restore
   const actual = await driver.getTable();
   const changes = plan(actual, desired, { merge: o.merge });
   if (!o.allowEmpty) refuseWipe(actual, changes);
-  if (!o.dryRun && changes.length) {
-    const ops: Op[] = toOps(changes);
-    for (const op of ops) op.origin ??= `rule "${op.kind.endsWith('Service') ? printService(op.service!) : printDestination(op.service!, op.dest!)}"`;
-    if (o.drain) await drainLeaving(driver, changes, o);
-    await driver.apply(ops);
-  }
+  if (!o.dryRun && changes.length) await applyPlan(driver, changes, { drain: o.drain, drainTimeoutMs: o.drainTimeoutMs, signal: o.signal, progress: o.progress, origin: true });
   return { changed: !o.dryRun && changes.length > 0, dryRun: Boolean(o.dryRun), plan: planJson(changes), changes };
 }
 
@@ -151,7 +144,7 @@ export async function restore(driver: IpvsDriver, desired: IpvsTable, o: Restore
  * A restore that would delete every virtual service the kernel holds is almost always a mistake
  * (an empty pipe, the wrong file): it cuts every connection. Flushing is `lbctl clear`'s job.
  */
-function refuseWipe(actual: IpvsTable, changes: Change[]): void {
+function refuseWipe(actual: IpvsTable, changes: IpvsTableChange[]): void {
   if (!actual.services.length) return;
   const deleted = new Set(changes.filter((c) => c.action === '-' && c.kind === 'service').map((c) => serviceKey(c.service)));
   if (actual.services.some((s) => !deleted.has(serviceKey(s)))) return;
@@ -159,37 +152,6 @@ function refuseWipe(actual: IpvsTable, changes: Change[]): void {
   throw new InputError(`refusing to delete all ${n} virtual service${n === 1 ? '' : 's'}: the input keeps none of them`, {
     code: 'EWIPE', hint: 'check the input; add --allow-empty if that is really meant, or use lbctl clear to flush',
   });
-}
-
-/** Weight 0 for every leaving real server, then wait for all their active connections to end. */
-async function drainLeaving(driver: IpvsDriver, changes: Change[], o: RestoreOptions): Promise<void> {
-  const leaving: Array<{ svc: VirtualService; dest: Destination }> = [];
-  for (const c of changes) {
-    if (c.action !== '-') continue;
-    if (c.kind === 'destination') leaving.push({ svc: c.service, dest: c.dest! });
-    else for (const d of c.service.destinations) leaving.push({ svc: c.service, dest: d });
-  }
-  if (!leaving.length) return;
-  const zero = leaving.filter((l) => l.dest.weight !== 0).map((l): Op => ({ kind: 'editDest', service: l.svc, dest: { ...l.dest, weight: 0 } }));
-  await driver.apply(zero);
-  const progress = new Progress(Boolean(o.progress));
-  const deadline = Date.now() + (o.drainTimeoutMs ?? 300_000);
-  for (;;) {
-    const t = await driver.getTable({ stats: true });
-    let active = 0;
-    for (const l of leaving) {
-      const d = t.services.find((s) => serviceKey(s) === serviceKey(l.svc))?.destinations.find((x) => destinationKey(x) === destinationKey(l.dest));
-      active += d?.activeConns ?? 0;
-    }
-    if (active === 0) { progress.done(); return; }
-    if (Date.now() >= deadline) {
-      progress.done();
-      throw new TimeoutError(`${leaving.length} leaving real server(s) still have ${active} active connection(s)`, { code: 'ETIMEDOUT', hint: 'their weight is left at 0 and nothing else was changed; rerun with a longer --timeout' });
-    }
-    progress.update(`draining ${leaving.length} real server(s): ${active} active connection(s)`);
-    await pause(500, o.signal);
-    if (o.signal?.aborted) throw new AbortedError('restore --drain interrupted: the leaving real servers are left at weight 0, nothing was deleted', { code: 'EABORTED', hint: 'rerun the restore to finish' });
-  }
 }
 
 /**
