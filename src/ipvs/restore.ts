@@ -5,11 +5,12 @@ import { AbortedError, InputError, LbctlError, NotFoundError, PermissionError, T
 import { Progress } from '../cli/output.js';
 import type { IpvsDriver, Op } from './driver.js';
 import { pause } from './drain.js';
-import { loadTable, type RulesFormat } from './formats.js';
+import type { RulesFormat } from './formats.js';
 import { destinationKey, serviceKey, serviceLabel, type Destination, type IpvsTable, type VirtualService } from './model.js';
 import { plan, planJson, toOps, type Change } from './plan.js';
 import { printDestination, printService } from './rules.js';
 import { validateTable } from './validate.js';
+import { loadTableText } from './detect-format.js';
 
 /**
  * The most restore reads from a file or stdin. The largest real tables (tens of thousands of
@@ -201,5 +202,5 @@ export async function loadDesired(file: string, format?: RulesFormat, o: { allow
   if (!o.allowEmpty && !/\S/.test(text)) {
     throw new InputError('no input: the rules are empty', { code: 'ENOINPUT', where: name, hint: 'an empty input would delete every service; add --allow-empty if that is meant, or use lbctl clear' });
   }
-  return loadTable(text, name, format);
+  return loadTableText(text, name, format);
 }
