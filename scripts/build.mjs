@@ -58,10 +58,14 @@ const entry = [
  * - minimatch: only filters plugin names by wildcard; lbctl has no plugins.
  * - cli-spinners: only oclif's ux.action spinner, which lbctl does not use (src/cli/output.ts
  *   Progress instead); two frame sets stay in case a future command does.
+ * - tinyglobby: only oclif's "pattern" command strategy globs for command files; lbctl's is
+ *   "explicit". Left external, node resolved and read it and its picomatch and fdir (8 files)
+ *   on every call, because oclif's plugin module requires it at load.
  */
 const STUBS = {
   semver: `throw Object.assign(new Error('semver is not bundled'), { code: 'MODULE_NOT_FOUND' });`,
   minimatch: `exports.minimatch = () => false;`,
+  tinyglobby: `exports.glob = async () => { throw new Error('lbctl: command discovery by pattern is not bundled'); };`,
   'cli-spinners': `module.exports = { dots2: { interval: 80, frames: ['-', '\\\\', '|', '/'] }, line: { interval: 130, frames: ['-', '\\\\', '|', '/'] } };`,
 };
 const stubPlugin = {
@@ -84,9 +88,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   // The native netlink addon is found at run time by its own loader (node-gyp-build). oclif asks
-  // for typescript (10 MB) and tinyglobby only to find TypeScript sources and command files, which
-  // a bundle with explicit commands never does: left outside, they are never read.
-  external: ['netlink', 'typescript', 'tinyglobby'],
+  // for typescript (10 MB) only to find TypeScript sources, which a bundle never does: left
+  // outside, it is never read.
+  external: ['netlink', 'typescript'],
   define: { 'globalThis.LBCTL_BUNDLE': 'true' },
   // oclif and some of its dependencies are CommonJS: give them require/__dirname inside the ES module.
   banner: {

@@ -19,6 +19,7 @@ declare -A NEED=(
   [iptables]=iptables [nginx]=nginx [corosync]=corosync [pacemakerd]=pacemaker [crm]=crmsh
   [crm_mon]=pacemaker-cli-utils [fence_ipmilan]=fence-agents [vtysh]=frr [ansible-playbook]=ansible-core
   [unshare]=util-linux [nsenter]=util-linux
+  [strace]=strace
 )
 missing=()
 for bin in "${!NEED[@]}"; do

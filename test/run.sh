@@ -51,8 +51,9 @@ for suite in $SUITES; do
   [ ${#files[@]} -gt 0 ] || { say "suite $suite: no test files"; continue; }
   tap="test-results/$suite.tap"
   if [ "$suite" = kernel ]; then
+    # The Ansible and tier files run many lbctl/ansible processes under TCG: 20 min per file, 1 h in all.
     say "suite kernel: booting the kernel lab (qemu, TCG) and running ${#files[@]} file(s) inside it..."
-    bash test/lab/run.sh --out test-results -- node --test --test-concurrency=1 --test-timeout=600000 \
+    bash test/lab/run.sh --out test-results --timeout "${LBCTL_LAB_TIMEOUT:-3600}" -- node --test --test-concurrency=1 --test-timeout=1200000 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="test-results/$suite.tap" "${files[@]}"
     r=$?

@@ -6,6 +6,7 @@ import { defaultNetmask, normalizeSchedFlags, serviceKey, type Destination, type
 import { formatHostPort, parseHostPort } from '../net/address.js';
 import { makeDestination, parseRules, printRules, type ServiceSelector } from './rules.js';
 import { FieldError, validateService } from './validate.js';
+import { detectFormat } from './detect-format.js';
 
 export type RulesFormat = 'rules' | 'yaml' | 'json';
 
@@ -181,14 +182,7 @@ export function tableFromDocument(doc: unknown, at: At): IpvsTable {
   return { services };
 }
 
-export function detectFormat(text: string, file?: string): RulesFormat {
-  if (file && /\.ya?ml$/i.test(file)) return 'yaml';
-  if (file && /\.json$/i.test(file)) return 'json';
-  const head = text.trimStart();
-  if (head.startsWith('{')) return 'json';
-  if (/^(services\s*:|---)/m.test(head.split('\n')[0] ?? '')) return 'yaml';
-  return 'rules';
-}
+export { detectFormat };
 
 /** Deeper than this is no IPVS document (services > item > destinations > item is 4). */
 export const MAX_DOC_DEPTH = 32;

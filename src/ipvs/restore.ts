@@ -3,11 +3,12 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { InputError, LbctlError, NotFoundError, PermissionError, UsageError } from '../cli/errors.js';
 import type { IpvsDriver } from './driver.js';
-import { loadTable, type RulesFormat } from './formats.js';
+import type { RulesFormat } from './formats.js';
 import { serviceKey, serviceLabel, type IpvsTable } from './model.js';
 import { plan, planJson, type IpvsTableChange } from './plan.js';
 import { applyPlan } from './provider.js';
 import { validateTable } from './validate.js';
+import { loadTableText } from './detect-format.js';
 
 /**
  * The most restore reads from a file or stdin. The largest real tables (tens of thousands of
@@ -163,5 +164,5 @@ export async function loadDesired(file: string, format?: RulesFormat, o: { allow
   if (!o.allowEmpty && !/\S/.test(text)) {
     throw new InputError('no input: the rules are empty', { code: 'ENOINPUT', where: name, hint: 'an empty input would delete every service; add --allow-empty if that is meant, or use lbctl clear' });
   }
-  return loadTable(text, name, format);
+  return loadTableText(text, name, format);
 }

@@ -47,7 +47,7 @@ export function parseSelector(protocol: ServiceProtocol, value: string, ipv6: bo
 interface ParsedLine { op: '-A' | '-a' | '-C'; svc?: VirtualService; sel?: ServiceSelector; dest?: Destination }
 
 /** Parse one rules line's tokens. Throws with `where` = file:line. */
-function parseLine(tokens: string[], where: string, trusted: boolean): ParsedLine {
+function parseLine(tokens: string[], where: string, trusted: boolean, selectors?: Map<string, ServiceSelector>): ParsedLine {
   const t = tokens.map((x) => LONG[x] ?? x);
   const op = t[0];
   if (op === '-C') return { op: '-C' };
@@ -111,7 +111,13 @@ function parseLine(tokens: string[], where: string, trusted: boolean): ParsedLin
     else throw new InputError(`unknown option "${tokens[i]}"`, { code: 'EBADRULE', where, hint: 'see ipvsadm(8) for the rules syntax' });
   }
   if (!protocol || selValue === undefined) throw new InputError('no virtual service given', { code: 'EBADRULE', where, hint: 'add -t ADDR:PORT, -u ADDR:PORT, --sctp-service ADDR:PORT or -f MARK' });
-  const sel = parseSelector(protocol, selValue, ipv6, where, trusted);
+  // Every -a line repeats its service's selector: parse each distinct one once per file.
+  const selKey = `${protocol} ${selValue}${ipv6 ? ' -6' : ''}`;
+  let sel = selectors?.get(selKey);
+  if (!sel) {
+    sel = parseSelector(protocol, selValue, ipv6, where, trusted);
+    selectors?.set(selKey, sel);
+  }
   if (op === '-A') {
     if (real || forwards.length || weight !== undefined) throw new InputError('real-server options on a service line', { code: 'EBADRULE', where, hint: 'put -r/-g/-i/-m/-w on an -a line' });
     const svc: VirtualService = {
@@ -195,6 +201,7 @@ export interface ParseRulesOptions {
 export function parseRules(text: string, file = '<stdin>', opts: ParseRulesOptions = {}): IpvsTable {
   const services = new Map<string, VirtualService>();
   const destKeys = new Map<string, Set<string>>();
+  const selectors = new Map<string, ServiceSelector>();
   let start = 0;
   for (let n = 1; start <= text.length; n++) {
     let end = text.indexOf('\n', start);
@@ -207,7 +214,7 @@ export function parseRules(text: string, file = '<stdin>', opts: ParseRulesOptio
     if (!tk.length) continue;
     let p: ParsedLine;
     try {
-      p = parseLine(tk, where, Boolean(opts.trusted));
+      p = parseLine(tk, where, Boolean(opts.trusted), selectors);
     } catch (e) {
       if (e instanceof LbctlError && !(e instanceof InputError)) throw new InputError(e.message, { code: e.code, where, hint: e.hint });
       throw e;
