@@ -1,6 +1,7 @@
 /** An in-memory IPVS table that applies Ops like the kernel would (for pure plan tests). */
-import type { Op } from '../../src/ipvs/driver.js';
+import type { IpvsDriver, Op, Timeouts } from '../../src/ipvs/driver.js';
 import { destinationKey, serviceKey, type IpvsTable } from '../../src/ipvs/model.js';
+import { parseRules } from '../../src/ipvs/rules.js';
 
 export function applyOpsToTable(t: IpvsTable, ops: Op[]): IpvsTable {
   const services = t.services.map((s) => ({ ...s, destinations: s.destinations.map((d) => ({ ...d })) }));
@@ -26,3 +27,28 @@ export function applyOpsToTable(t: IpvsTable, ops: Op[]): IpvsTable {
   }
   return { services };
 }
+
+/**
+ * A driver over an in-memory table: records each batch, applies it like the kernel, and reports
+ * the active connections a test sets per real-server address (what drains read).
+ */
+export class MemoryDriver {
+  name = 'netlink' as const;
+  batches: Op[][] = [];
+  timeouts: Timeouts = { tcp: 900, tcpfin: 120, udp: 300 };
+  timeoutWrites = 0;
+  active = new Map<string, number>();
+  constructor(public table: IpvsTable) {}
+  async getTable(): Promise<IpvsTable> {
+    return { services: this.table.services.map((s) => ({ ...s, destinations: s.destinations.map((d) => ({ ...d, activeConns: this.active.get(d.address) ?? 0 })) })) };
+  }
+  async apply(ops: Op[]): Promise<void> {
+    this.batches.push(ops);
+    this.table = applyOpsToTable(this.table, ops);
+  }
+  async getTimeouts(): Promise<Timeouts> { return { ...this.timeouts }; }
+  async setTimeouts(t: Partial<Timeouts>): Promise<void> { this.timeoutWrites++; this.timeouts = { ...this.timeouts, ...t }; }
+}
+
+export const driverOf = (rules: string) => new MemoryDriver(parseRules(rules));
+export const asDriver = (m: MemoryDriver) => m as unknown as IpvsDriver;

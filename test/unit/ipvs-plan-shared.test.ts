@@ -6,33 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planJson as sharedPlanJson, renderPlan as sharedRenderPlan } from '../../src/converge/change.js';
-import type { IpvsDriver, Op, Timeouts } from '../../src/ipvs/driver.js';
-import type { IpvsTable } from '../../src/ipvs/model.js';
 import { convergeDestination, convergeService, deleteDestination, deleteService, requireService } from '../../src/ipvs/ops.js';
 import { plan, planTimeouts, toOps } from '../../src/ipvs/plan.js';
 import { applyPlan, IpvsProvider } from '../../src/ipvs/provider.js';
 import { makeDestination, parseRules, printRules } from '../../src/ipvs/rules.js';
-import { applyOpsToTable } from './fake-driver.js';
+import { asDriver, driverOf } from './fake-driver.js';
 
-class MemoryDriver {
-  name = 'netlink' as const;
-  batches: Op[][] = [];
-  timeouts: Timeouts = { tcp: 900, tcpfin: 120, udp: 300 };
-  timeoutWrites = 0;
-  active = new Map<string, number>();
-  constructor(public table: IpvsTable) {}
-  async getTable(): Promise<IpvsTable> {
-    return { services: this.table.services.map((s) => ({ ...s, destinations: s.destinations.map((d) => ({ ...d, activeConns: this.active.get(d.address) ?? 0 })) })) };
-  }
-  async apply(ops: Op[]): Promise<void> {
-    this.batches.push(ops);
-    this.table = applyOpsToTable(this.table, ops);
-  }
-  async getTimeouts(): Promise<Timeouts> { return { ...this.timeouts }; }
-  async setTimeouts(t: Partial<Timeouts>): Promise<void> { this.timeoutWrites++; this.timeouts = { ...this.timeouts, ...t }; }
-}
-const driverOf = (rules: string) => new MemoryDriver(parseRules(rules));
-const as = (m: MemoryDriver) => m as unknown as IpvsDriver;
+const as = asDriver;
 
 const ACTUAL = '-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.5:80 -m -w 1\n-a -t 10.0.0.1:80 -r 10.0.1.6:80 -m -w 1\n-A -t 10.0.0.2:80 -s wlc\n';
 const DESIRED = '-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.0.1.5:80 -m -w 3\n-a -t 10.0.0.1:80 -r 10.0.1.7:80 -m -w 1\n-A -t 10.0.0.4:443 -s sh\n';

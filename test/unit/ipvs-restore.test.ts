@@ -8,26 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRules, printRules } from '../../src/ipvs/rules.js';
 import { restore } from '../../src/ipvs/restore.js';
-import type { IpvsDriver, Op } from '../../src/ipvs/driver.js';
-import type { IpvsTable } from '../../src/ipvs/model.js';
 import { AbortedError, InputError, TimeoutError } from '../../src/cli/errors.js';
-import { applyOpsToTable } from './fake-driver.js';
+import { asDriver, driverOf } from './fake-driver.js';
 
-class MemoryDriver {
-  batches: Op[][] = [];
-  /** Active connections per real-server address, as the drain loop reads them. */
-  active = new Map<string, number>();
-  constructor(public table: IpvsTable) {}
-  async getTable(): Promise<IpvsTable> {
-    return { services: this.table.services.map((s) => ({ ...s, destinations: s.destinations.map((d) => ({ ...d, activeConns: this.active.get(d.address) ?? 0 })) })) };
-  }
-  async apply(ops: Op[]): Promise<void> {
-    this.batches.push(ops);
-    this.table = applyOpsToTable(this.table, ops);
-  }
-}
-const driverOf = (rules: string) => new MemoryDriver(parseRules(rules));
-const as = (m: MemoryDriver) => m as unknown as IpvsDriver;
+const as = asDriver;
 
 const TWO = '-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.5:80 -m -w 1\n-A -t 10.0.0.2:80 -s rr\n';
 

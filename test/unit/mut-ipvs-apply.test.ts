@@ -149,16 +149,19 @@ test('a single op: its own message, unchanged', async () => {
   assert.equal(kern.table.services.length, 1);
 });
 
+/** A new service with a real server, then an edit and an add in an existing one (fails at op 4 in these tests). */
+const newServiceThenEdits = (): Op[] => [
+  { kind: 'addService', service: svc(5) },
+  { kind: 'addDest', service: svc(5), dest: dest(1) },
+  { kind: 'editDest', service: svc(1), dest: dest(1, 4), previous: dest(1) },
+  { kind: 'addDest', service: svc(1), dest: dest(2) },
+];
+
 test('the undo fails too: the error lists exactly what remains applied', async () => {
   const kern = new Kernel([svc(1, [1])]);
   kern.refuse = (b, i) => (b === 0 && i === 3) || (b === 1 && i === 0);
   kern.goOn = false;
-  const ops: Op[] = [
-    { kind: 'addService', service: svc(5) },
-    { kind: 'addDest', service: svc(5), dest: dest(1) },
-    { kind: 'editDest', service: svc(1), dest: dest(1, 4), previous: dest(1) },
-    { kind: 'addDest', service: svc(1), dest: dest(2) },
-  ];
+  const ops = newServiceThenEdits();
   // Undo batch: [editDest back (refused: first undo op), delDest 10.94.1.1 in svc 5, delService 5]; not going on: nothing undone.
   const e = await failure(applyAllOrNothing(kern, ops));
   assert.equal(e.message, 'change 4 of 4 failed: refused addDest; rollback failed too (refused editDest): 3 change(s) remain applied: '
@@ -171,12 +174,7 @@ test('undo partly done: a real server of a service whose own undo succeeded is n
   kern.goOn = true;
   // Batch 0 fails at op 3; undo batch = [editDest back, delDest in svc 5, delService 5]: the editDest undo fails, the rest apply.
   kern.refuse = (b, i) => (b === 0 && i === 3) || (b === 1 && i === 0);
-  const ops: Op[] = [
-    { kind: 'addService', service: svc(5) },
-    { kind: 'addDest', service: svc(5), dest: dest(1) },
-    { kind: 'editDest', service: svc(1), dest: dest(1, 4), previous: dest(1) },
-    { kind: 'addDest', service: svc(1), dest: dest(2) },
-  ];
+  const ops = newServiceThenEdits();
   const e = await failure(applyAllOrNothing(kern, ops));
   assert.equal(e.message, 'change 4 of 4 failed: refused addDest; rollback failed too (refused editDest): 1 change(s) remain applied: edit real server 10.94.1.1:80 in TCP 10.94.0.1:80');
 
