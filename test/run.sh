@@ -70,6 +70,11 @@ for suite in $SUITES; do
   if [ $r -ne 0 ]; then rc=1; [ $fail -gt $before ] || { say "suite $suite exited $r without a failing test: counted as 1 failure"; fail=$((fail + 1)); }; fi
 done
 
+if [ $fail -gt 0 ]; then
+  # What failed, with its message, just above the totals: the end of a CI log is what gets read.
+  echo; say "failures:"
+  node test/tap-failures.mjs test-results/*.tap
+fi
 echo
 echo "lbctl: $pass passed, $fail failed"
 [ $fail -eq 0 ] || rc=1

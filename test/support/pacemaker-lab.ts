@@ -155,7 +155,12 @@ trap 'exit 0' TERM
 while :; do sleep 1 & wait $!; done
 `;
 
-export interface Probe { t: number; ok: boolean; node?: string; holders: NodeName[] }
+/**
+ * One probe: `t` when it started, `heldAt` when its reading of the VIP's holders had finished.
+ * Under load the two can be hundreds of ms apart, so an ordering claim ("the VIP was on pk1
+ * before pk2 was fenced") must use heldAt, the latest moment the reading can describe.
+ */
+export interface Probe { t: number; ok: boolean; node?: string; holders: NodeName[]; heldAt: number }
 
 export class PacemakerLab {
   readonly shells = new Map<NodeName, ChildProcess>();
@@ -188,8 +193,8 @@ export class PacemakerLab {
 
   get fenceDir(): string { return path.join(this.dir, 'fence'); }
   private get sbin(): string { return path.join(this.dir, 'sbin-extra'); }
-  /** Fences the harness carried out, in order: which node, when the node was powered off. */
-  readonly fenced: Array<{ node: NodeName; t: number }> = [];
+  /** Fences the harness carried out, in order: which node, when the harness began the power-off (`start`) and when it was done (`t`). */
+  readonly fenced: Array<{ node: NodeName; start: number; t: number }> = [];
   private fenceWatch?: NodeJS.Timeout;
 
   /** lbctl on the host, with the lab's fence agent visible (config install checks its metadata). */
@@ -241,8 +246,9 @@ export class PacemakerLab {
         const m = /^request-(pk[12])$/.exec(f);
         if (!m) continue;
         const node = m[1] as NodeName;
+        const start = Date.now();
         await this.powerOff(node);
-        this.fenced.push({ node, t: Date.now() });
+        this.fenced.push({ node, start, t: Date.now() });
         await fs.writeFile(path.join(this.fenceDir, `off-${node}`), String(Date.now()));
         await fs.rm(path.join(this.fenceDir, f), { force: true });
       }
@@ -324,12 +330,12 @@ export class PacemakerLab {
   /** One HTTP GET to the VIP from the client namespace, plus who holds the VIP. */
   async probe(): Promise<Probe> {
     const t = Date.now();
-    const [r, holders] = await Promise.all([
+    const [r, [holders, heldAt]] = await Promise.all([
       execa('ip', ['netns', 'exec', CLIENT, 'curl', '-s', '--max-time', '0.3', `http://${PL_NET.vip}/`], { reject: false }),
-      this.holders(),
+      this.holders().then((h) => [h, Date.now()] as const),
     ]);
     const body = String(r.stdout).trim();
-    return { t, ok: r.exitCode === 0 && (body === 'pk1' || body === 'pk2'), node: body || undefined, holders };
+    return { t, ok: r.exitCode === 0 && (body === 'pk1' || body === 'pk2'), node: body || undefined, holders, heldAt };
   }
 
   startProber(intervalMs = 100): { samples: Probe[]; stop: () => Promise<void> } {
@@ -361,6 +367,30 @@ export class PacemakerLab {
       const a = Object.fromEntries([...m[1].matchAll(/([\w-]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
       return { action: a.action, status: a.status, delegate: a.delegate, completed: a.completed };
     });
+  }
+
+  /**
+   * What a failing case needs to be understood from a CI log alone: the probes since t0 (times
+   * relative to t0), the harness's fences, the cluster as each running node sees it, and the
+   * tail of each node's pacemaker and corosync output.
+   */
+  async diagnose(samples: Probe[], t0: number): Promise<string> {
+    const out: string[] = [`t0=${t0}; fences: ${JSON.stringify(this.fenced.map((f) => ({ ...f, start: f.start - t0, t: f.t - t0 })))}`];
+    const rows = samples.filter((s) => s.t >= t0 - 1000).map((s) =>
+      `${s.t - t0}/${s.heldAt - t0}:${s.ok ? s.node : 'x'}[${s.holders.join(',')}]`);
+    out.push(`probes (start/heldAt ms: answer[holders]): ${rows.join(' ')}`);
+    for (const n of NODES) {
+      if (this.pids.has(n)) {
+        const r = await this.exec(n, ['crm_mon', '-1', '-r', '-f'], { timeout: 15_000 }).catch((e: Error) => ({ stdout: '', stderr: e.message }));
+        out.push(`--- crm_mon on ${n}:`, String(r.stdout).trim() || String(r.stderr).trim());
+      } else out.push(`--- ${n}: powered off`);
+      for (const f of ['var/log/pacemaker/pacemaker.log', 'corosync.out', 'pacemakerd.out']) {
+        const text = await fs.readFile(path.join(this.dir, n, f), 'utf8').catch(() => '');
+        const keep = text.split('\n').filter((l) => /fenc|stonith|error|crit|warn|TOTEM|QUORUM|vip|IPaddr2/i.test(l)).slice(-25);
+        if (keep.length) out.push(`--- ${n} ${f} (last ${keep.length} notable lines):`, ...keep);
+      }
+    }
+    return out.join('\n');
   }
 
   async destroy(): Promise<void> {
