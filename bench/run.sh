@@ -13,6 +13,6 @@ if has ipvs-bulk && [ -f build/bench/ipvs-bulk.js ]; then bash test/lab/run.sh -
 if has haproxy-runtime && [ -f build/bench/haproxy-runtime.js ]; then node build/bench/haproxy-runtime.js; fi
 if has failover && [ -f build/bench/failover.js ]; then node build/bench/failover.js; fi
 if has failover-nginx && [ -f build/bench/failover-nginx.js ]; then node build/bench/failover-nginx.js; fi
-if has failover-pacemaker && [ -f build/bench/failover-pacemaker.js ]; then node build/bench/failover-pacemaker.js; fi
+if has failover-pacemaker && [ -f build/bench/failover-pacemaker.js ]; then node build/bench/failover-pacemaker.js --tokens 1000,500; fi
 if has shell && [ -f build/bench/shell.js ]; then node build/bench/shell.js; fi
 if has ecmp && [ -f build/bench/ecmp.js ]; then bash test/lab/run.sh -- node build/bench/ecmp.js; fi

@@ -32,6 +32,8 @@ export interface LabSpecOptions {
   fencing?: boolean;
   /** Extra lines under pacemaker: (indented two spaces). */
   pacemakerExtra?: string[];
+  /** corosync token in ms (default 1000, the product's default). */
+  token?: number;
 }
 
 /** The lab's test fence agent: installed only in the nodes' mount namespaces (and the install's). */
@@ -48,7 +50,7 @@ nodes:
   - { name: pk2, address: ${PL_NET.n2}/${PL_NET.prefix}, interface: eth0 }
 pacemaker:
   transport: knet
-  token: 1000
+  token: ${opts.token ?? 1000}
   vips:
     - { id: vip, address: ${PL_NET.vip}/${PL_NET.prefix} }
   proxy: { id: haproxy, agent: "lsb:haproxy" }
