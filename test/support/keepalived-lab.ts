@@ -287,19 +287,27 @@ vrrp:
 `;
 }
 
-/** The lab's cluster spec: generated defaults, only addresses filled in. */
-export function labSpec(extra: { haproxyGlobal?: string; backendExtra?: string[] } = {}): string {
-  return `${labPair('lbctl\'s generated defaults')}haproxy:
-${extra.haproxyGlobal ?? ''}  defaults:
+/**
+ * The haproxy section every lab spec shares (an HTTP frontend on *:80 to backend `app`):
+ * `global` is rendered as given (indented lines), `servers` as flow mappings.
+ */
+export function labHaproxy(o: { global?: string; balance?: string; backendExtra?: string[]; servers: string[] }): string {
+  return `haproxy:
+${o.global ?? ''}  defaults:
     mode: http
     timeouts: { connect: 1s, client: 30s, server: 30s }
   frontends:
     - { name: web, bind: "*:80", default_backend: app }
   backends:
     - name: app
-      balance: roundrobin
-${(extra.backendExtra ?? []).length ? `      extra: [${extra.backendExtra!.map((l) => JSON.stringify(l)).join(', ')}]\n` : ''}      servers:
-        - { name: be1, address: "${LAB_NET.be1}:80", check: true, inter: 500ms }
-        - { name: be2, address: "${LAB_NET.be2}:80", check: true, inter: 500ms }
-`;
+${o.balance ? `      balance: ${o.balance}\n` : ''}${(o.backendExtra ?? []).length ? `      extra: [${o.backendExtra!.map((l) => JSON.stringify(l)).join(', ')}]\n` : ''}      servers:
+${o.servers.map((x) => `        - ${x}\n`).join('')}`;
+}
+
+/** The lab's cluster spec: generated defaults, only addresses filled in. */
+export function labSpec(extra: { haproxyGlobal?: string; backendExtra?: string[] } = {}): string {
+  return labPair('lbctl\'s generated defaults') + labHaproxy({
+    global: extra.haproxyGlobal, balance: 'roundrobin', backendExtra: extra.backendExtra,
+    servers: [`{ name: be1, address: "${LAB_NET.be1}:80", check: true, inter: 500ms }`, `{ name: be2, address: "${LAB_NET.be2}:80", check: true, inter: 500ms }`],
+  });
 }

@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { lbctl, sleep } from './keepalived-lab.js';
+import { labHaproxy, lbctl, sleep } from './keepalived-lab.js';
 
 export const PL_NET = { n1: '10.96.0.1', n2: '10.96.0.2', client: '10.96.0.10', vip: '10.96.0.100', prefix: 24 };
 export const NODES = ['pk1', 'pk2'] as const;
@@ -56,18 +56,7 @@ pacemaker:
   proxy: { id: haproxy, agent: "lsb:haproxy" }
   preferred_node: pk1
 ${[...fencing, ...(opts.pacemakerExtra ?? []).map((l) => `  ${l}`)].join('\n')}
-haproxy:
-  global: { daemon: true }
-  defaults:
-    mode: http
-    timeouts: { connect: 1s, client: 30s, server: 30s }
-  frontends:
-    - { name: web, bind: "*:80", default_backend: app }
-  backends:
-    - name: app
-      servers:
-        - { name: local, address: "127.0.0.1:8081" }
-`;
+${labHaproxy({ global: '  global: { daemon: true }\n', servers: ['{ name: local, address: "127.0.0.1:8081" }'] })}`;
 }
 
 /**
