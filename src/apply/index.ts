@@ -174,7 +174,16 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
     link = { provider: l.provider, changes: l.provider.plan(await l.provider.read(), l.desired) };
   }
   const daemons = new DaemonProvider([{ daemon: 'haproxy', pidfile: o.haproxyPidfile }, { daemon: 'keepalived', pidfile: o.keepalivedPidfile }, { daemon: 'nginx' }]);
-  const daemonChanges = o.reload === false || !fileChanges.some((c) => c.file.daemon) ? [] : daemons.plan(await daemons.read(), fileChanges);
+  let daemonChanges: DaemonChange[] = [];
+  if (o.reload !== false && fileChanges.some((c) => c.file.daemon)) {
+    let states = await daemons.read();
+    // A plan is read-only: a daemon not started yet (a fresh node) is reported, not a failure; apply still refuses before writing.
+    if (o.dryRun) {
+      for (const s of states) if (s.problem && fileChanges.some((c) => c.file.daemon === s.daemon)) warnings.push(reloadWarning(s.daemon, s.problem));
+      states = states.filter((s) => !s.problem);
+    }
+    daemonChanges = daemons.plan(states, fileChanges);
+  }
   let tier: Planned['tier'];
   if (desired.tier && o.reload !== false && fileChanges.length) {
     const paths = { frrConf: path.join(root, INSTALL_PATHS['frr.conf']), gateScript: path.join(root, GATE_PATHS.script), gateUnit: path.join(root, GATE_PATHS.unit) };
@@ -184,6 +193,11 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
     warnings.push(...t.notes);
   }
   return { desired, host, ipvs, files: { provider: filesProvider, changes: fileChanges }, link, daemons: { provider: daemons, changes: daemonChanges }, tier, warnings };
+}
+
+function reloadWarning(daemon: string, problem: Error): string {
+  const hint = problem instanceof LbctlError && problem.hint ? `${problem.hint}, ` : '';
+  return `${daemon} not reloaded: ${problem.message}; lbctl apply would refuse this reload (${hint}or apply with --no-reload)`;
 }
 
 function allChanges(p: Planned): Change[] {
@@ -214,7 +228,7 @@ export interface NodeRun { result: NodeRunResult; changes: Change[] }
 export async function planNode(specFile: string, o: NodeRunOptions): Promise<NodeRun> {
   let drv: IpvsDriver | undefined;
   try {
-    const p = await planAll(specFile, o, async () => (drv = await openDriver({ driver: o.driver }, o.note)));
+    const p = await planAll(specFile, { ...o, dryRun: true }, async () => (drv = await openDriver({ driver: o.driver }, o.note)));
     return { result: result(p, { ...o, dryRun: true }, { host: 0, ipvs: 0, files: 0, daemons: 0 }), changes: allChanges(p) };
   } finally {
     await drv?.close().catch(() => {});
