@@ -16,12 +16,14 @@ export default class Plan extends LbctlCommand {
     root: Flags.string({ description: 'files under this directory instead of /', default: '/' }),
     'exit-code': Flags.boolean({ description: `exit ${ExitCode.ChangesPending} when anything would change` }),
     commands: Flags.boolean({ description: 'print the equivalent command under each change' }),
+    'haproxy-pidfile': Flags.string({ description: 'read this haproxy master\'s pid file instead of asking systemd' }),
+    'keepalived-pidfile': Flags.string({ description: 'read this keepalived\'s pid file instead of asking systemd' }),
     driver: driverFlag,
   };
 
   async run(): Promise<NodeRunResult> {
     const { args, flags } = await this.parse(Plan);
-    const { result, changes } = await planNode(args.spec, { node: flags.node, netns: flags.netns, root: flags.root, driver: flags.driver, note: (m) => this.note(m) });
+    const { result, changes } = await planNode(args.spec, { node: flags.node, netns: flags.netns, root: flags.root, driver: flags.driver, haproxyPidfile: flags['haproxy-pidfile'], keepalivedPidfile: flags['keepalived-pidfile'], note: (m) => this.note(m) });
     for (const w of result.warnings) this.note(w);
     this.human(renderPlan(changes, { commands: flags.commands }));
     if (flags['exit-code'] && result.changed) {

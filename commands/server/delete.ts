@@ -15,6 +15,7 @@ export default class ServerDelete extends IpvsCommand {
     'real-server': Flags.string({ char: 'r', description: 'real server ADDR[:PORT]', required: true }),
     drain: Flags.boolean({ description: 'set weight 0, wait until active connections reach 0, then delete (Ctrl-C: stops, weight left at 0)' }),
     timeout: Flags.string({ description: 'how long --drain waits: 90s, 5m, or seconds (exit 8 on timeout, weight left at 0)', default: '300' }),
+    'missing-ok': Flags.boolean({ description: 'a virtual service that does not exist is not an error: the real server is reported absent (unchanged)' }),
     'dry-run': Flags.boolean({ description: 'print the ipvsadm-equivalent command without changing anything' }),
     ...exitCodeFlag,
     driver: driverFlag,
@@ -26,7 +27,7 @@ export default class ServerDelete extends IpvsCommand {
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const progress = new Progress(progressAllowed(this.jsonEnabled()));
     const r = await deleteServer(await this.ipvs(flags), sel, flags['real-server'], {
-      dryRun: flags['dry-run'], drain: flags.drain, timeoutMs, signal: this.signal,
+      dryRun: flags['dry-run'], drain: flags.drain, missingOk: flags['missing-ok'], timeoutMs, signal: this.signal,
       onProgress: (p) => progress.update(`draining ${p.destination} in ${p.service}: ${p.activeConns} active connection(s), ${Math.ceil(p.remainingMs / 1000)}s left`),
     }).finally(() => progress.done());
     this.human(describe(r, 'real server').replace(r.action, actionWord(r.action)));

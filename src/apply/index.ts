@@ -32,7 +32,7 @@ import { withLock } from '../util/lock.js';
 import { bootFiles, bootLink } from './boot.js';
 import type { LinkChange, LinkProvider } from '../ipvs/persist.js';
 import { expandNode, type NodeDesired, type Role } from './expand.js';
-import { TierDaemonProvider, tierDaemonPlan, tierGateFiles, type TierDaemonChange } from '../tier/apply.js';
+import { TierDaemonProvider, tierDaemonPlan, tierGateFiles, tierGateLink, type TierDaemonChange } from '../tier/apply.js';
 import { GATE_PATHS } from '../tier/gate.js';
 import { INSTALL_PATHS } from '../cluster/install.js';
 
@@ -75,8 +75,8 @@ interface Planned {
   host: Array<{ target: 'director' | 'realserver'; plan: HostPlan; records: HostState; recordsFile: string }>;
   ipvs?: { provider: IpvsProvider; changes: IpvsChange[] };
   files: { provider: FilesProvider; changes: FileChange[] };
-  /** The link that enables the IPVS boot unit (directors whose table lbctl programs). */
-  link?: { provider: LinkProvider; changes: LinkChange[] };
+  /** The links that enable the IPVS boot unit (directors whose table lbctl programs) and a tier director's gate unit. */
+  links: Array<{ provider: LinkProvider; changes: LinkChange[] }>;
   daemons: { provider: DaemonProvider; changes: DaemonChange[] };
   /** A tier director's FRR reload and gate restart. */
   tier?: { provider: TierDaemonProvider; changes: TierDaemonChange[] };
@@ -168,13 +168,21 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
   const filesProvider = new FilesProvider(files.map((f) => f.path));
   const fileChanges = filesProvider.plan(await filesProvider.read(), files);
   for (const c of fileChanges) c.reason = fileSummary(c);
-  let link: Planned['link'];
-  if (desired.ipvs) {
-    const l = bootLink({ root, netns: o.netns });
-    link = { provider: l.provider, changes: l.provider.plan(await l.provider.read(), l.desired) };
+  const links: Planned['links'] = [];
+  for (const l of [...(desired.ipvs ? [bootLink({ root, netns: o.netns })] : []), ...(desired.tier ? [tierGateLink(root)] : [])]) {
+    links.push({ provider: l.provider, changes: l.provider.plan(await l.provider.read(), l.desired) });
   }
   const daemons = new DaemonProvider([{ daemon: 'haproxy', pidfile: o.haproxyPidfile }, { daemon: 'keepalived', pidfile: o.keepalivedPidfile }, { daemon: 'nginx' }]);
-  const daemonChanges = o.reload === false || !fileChanges.some((c) => c.file.daemon) ? [] : daemons.plan(await daemons.read(), fileChanges);
+  let daemonChanges: DaemonChange[] = [];
+  if (o.reload !== false && fileChanges.some((c) => c.file.daemon)) {
+    let states = await daemons.read();
+    // A plan is read-only: a daemon not started yet (a fresh node) is reported, not a failure; apply still refuses before writing.
+    if (o.dryRun) {
+      for (const s of states) if (s.problem && fileChanges.some((c) => c.file.daemon === s.daemon)) warnings.push(reloadWarning(s.daemon, s.problem));
+      states = states.filter((s) => !s.problem);
+    }
+    daemonChanges = daemons.plan(states, fileChanges);
+  }
   let tier: Planned['tier'];
   if (desired.tier && o.reload !== false && fileChanges.length) {
     const paths = { frrConf: path.join(root, INSTALL_PATHS['frr.conf']), gateScript: path.join(root, GATE_PATHS.script), gateUnit: path.join(root, GATE_PATHS.unit) };
@@ -183,11 +191,16 @@ async function planAll(specFile: string, o: NodeRunOptions, driver: () => Promis
     tier = { provider, changes: t.changes };
     warnings.push(...t.notes);
   }
-  return { desired, host, ipvs, files: { provider: filesProvider, changes: fileChanges }, link, daemons: { provider: daemons, changes: daemonChanges }, tier, warnings };
+  return { desired, host, ipvs, files: { provider: filesProvider, changes: fileChanges }, links, daemons: { provider: daemons, changes: daemonChanges }, tier, warnings };
+}
+
+function reloadWarning(daemon: string, problem: Error): string {
+  const hint = problem instanceof LbctlError && problem.hint ? `${problem.hint}, ` : '';
+  return `${daemon} not reloaded: ${problem.message}; lbctl apply would refuse this reload (${hint}or apply with --no-reload)`;
 }
 
 function allChanges(p: Planned): Change[] {
-  return [...p.host.flatMap((h) => h.plan.changes), ...(p.ipvs?.changes ?? []), ...p.files.changes, ...(p.link?.changes ?? []), ...p.daemons.changes, ...(p.tier?.changes ?? [])];
+  return [...p.host.flatMap((h) => h.plan.changes), ...(p.ipvs?.changes ?? []), ...p.files.changes, ...p.links.flatMap((l) => l.changes), ...p.daemons.changes, ...(p.tier?.changes ?? [])];
 }
 
 /** The plan as data (no diff text, no provider internals): what `--json` prints. */
@@ -214,7 +227,7 @@ export interface NodeRun { result: NodeRunResult; changes: Change[] }
 export async function planNode(specFile: string, o: NodeRunOptions): Promise<NodeRun> {
   let drv: IpvsDriver | undefined;
   try {
-    const p = await planAll(specFile, o, async () => (drv = await openDriver({ driver: o.driver }, o.note)));
+    const p = await planAll(specFile, { ...o, dryRun: true }, async () => (drv = await openDriver({ driver: o.driver }, o.note)));
     return { result: result(p, { ...o, dryRun: true }, { host: 0, ipvs: 0, files: 0, daemons: 0 }), changes: allChanges(p) };
   } finally {
     await drv?.close().catch(() => {});
@@ -252,8 +265,7 @@ export async function applyNode(specFile: string, o: NodeRunOptions): Promise<No
         }
         if (p.ipvs) { const ipvs = p.ipvs; await stage('ipvs', ipvs.changes.length, () => ipvs.provider.apply(ipvs.changes)); }
         if (p.files.changes.length) await stage('files', p.files.changes.length, () => p.files.provider.apply(p.files.changes));
-        const link = p.link;
-        if (link?.changes.length) await stage('files', link.changes.length, () => link.provider.apply(link.changes));
+        for (const link of p.links) if (link.changes.length) await stage('files', link.changes.length, () => link.provider.apply(link.changes));
         if (p.daemons.changes.length) await stage('daemons', p.daemons.changes.length, () => p.daemons.provider.apply(p.daemons.changes));
         const tier = p.tier;
         if (tier?.changes.length) await stage('daemons', tier.changes.length, () => tier.provider.apply(tier.changes));

@@ -5,7 +5,7 @@ import { ipArgs, nextLabel, type Link } from './links.js';
 import { OWNER_MARK } from './persist.js';
 import { cloneState, saveState, type HostState } from './state.js';
 import { sysctlWriteCommand } from './sysctl.js';
-import type { FileState, HostSystem, RouteState } from './system.js';
+import type { FileOwner, FileState, HostSystem, RouteState } from './system.js';
 import type { ItemResult } from './types.js';
 import type { Vip } from './vip.js';
 
@@ -66,7 +66,7 @@ export type HostOp =
   | { op: 'link-up'; dev: string }
   | { op: 'module'; name: string; dev: string; type: string }
   | { op: 'link-add' | 'link-del'; dev: string; type: string }
-  | { op: 'file-write'; path: string; content: string; prev: FileState | null }
+  | { op: 'file-write'; path: string; content: string; prev: FileState | null; exact?: FileOwner }
   | { op: 'file-symlink'; path: string; target: string; prev: FileState | null }
   | { op: 'file-remove'; path: string; prev: FileState | null; pruneTo?: string }
   | { op: 'route-replace'; dst: string; via: string; dev?: string; prev?: RouteState }
@@ -357,7 +357,7 @@ async function runOp(sys: HostSystem, op: HostOp): Promise<Made> {
       }
       return { link: op.dev };
     }
-    case 'file-write': return { dir: await sys.writeFile(op.path, op.content, op.prev?.type === 'file' ? op.prev.mode : undefined) };
+    case 'file-write': return { dir: await sys.writeFile(op.path, op.content, op.prev?.type === 'file' ? op.prev.mode : undefined, op.exact) };
     case 'file-symlink': return { dir: await sys.symlink(op.path, op.target) };
     case 'file-remove': await sys.remove(op.path, op.pruneTo); return {};
     case 'route-replace': await sys.ip(['route', 'replace', op.dst, 'via', op.via, ...(op.dev ? ['dev', op.dev] : [])], `setting route ${op.dst} via ${op.via}`); return {};
@@ -368,7 +368,8 @@ async function runOp(sys: HostSystem, op: HostOp): Promise<Made> {
 /** The operation that undoes `op` (undefined: nothing to undo, e.g. a module stays loaded). */
 function inverse(op: HostOp, made: Made): HostOp | undefined {
   const restoreFile = (path: string, prev: FileState | null): HostOp =>
-    prev?.type === 'file' ? { op: 'file-write', path, content: prev.content, prev: null }
+    // A removed file comes back with the mode and owner it had, not a new file's defaults.
+    prev?.type === 'file' ? { op: 'file-write', path, content: prev.content, prev: null, exact: { mode: prev.mode, uid: prev.uid, gid: prev.gid } }
       : prev?.type === 'symlink' ? { op: 'file-symlink', path, target: prev.target, prev: null }
         : { op: 'file-remove', path, prev: null, pruneTo: made.dir };
   switch (op.op) {

@@ -12,6 +12,9 @@ export type FileState =
   | { type: 'symlink'; target: string }
   | { type: 'other' };
 
+/** The exact mode and owner a file is put back with (a rollback recreating a removed file). */
+export interface FileOwner { mode: number; uid: number; gid: number }
+
 /**
  * Everything host prep reads from and writes to the machine, in one place. The provider talks
  * only to this, so the unit tests run the same plan/apply code against an in-memory fake.
@@ -29,8 +32,11 @@ export interface HostSystem {
   /** `ip ARGS` (inside the namespace): addr add/del, link set up/down, link add/del. */
   ip(args: string[], doing: string): Promise<void>;
   modprobe(name: string): Promise<void>;
-  /** Both return the first directory they had to create (mkdir -p), so a rollback can take it away again. */
-  writeFile(abs: string, content: string, mode?: number): Promise<string | undefined>;
+  /**
+   * Both return the first directory they had to create (mkdir -p), so a rollback can take it away again.
+   * `mode`: of a new file (a replaced one keeps its own); `exact`: the mode and owner a new file gets instead.
+   */
+  writeFile(abs: string, content: string, mode?: number, exact?: FileOwner): Promise<string | undefined>;
   symlink(abs: string, target: string): Promise<string | undefined>;
   /** Remove a file; with `pruneTo`, also the directories up to it that are now empty. */
   remove(abs: string, pruneTo?: string): Promise<void>;
@@ -78,9 +84,9 @@ export class RealHostSystem implements HostSystem {
     await execa('modprobe', [name], { reject: false });
   }
 
-  async writeFile(abs: string, content: string, mode?: number): Promise<string | undefined> {
+  async writeFile(abs: string, content: string, mode?: number, exact?: FileOwner): Promise<string | undefined> {
     const made = await fs.mkdir(path.dirname(abs), { recursive: true });
-    await writeFileAtomic(abs, content, { mode });
+    await writeFileAtomic(abs, content, exact ? { mode: exact.mode, owner: { uid: exact.uid, gid: exact.gid } } : { mode });
     return made;
   }
 

@@ -102,6 +102,8 @@ export interface ServerDeleteOptions {
   onProgress?: (p: DrainProgress) => void;
   /** Aborting stops a drain with the server at weight 0, not deleted (AbortedError). */
   signal?: AbortSignal;
+  /** A service that does not exist holds no real server: report `absent` instead of failing (Ansible's state=absent). */
+  missingOk?: boolean;
 }
 
 export interface ServerDeleteResult extends OpResult {
@@ -113,6 +115,7 @@ export interface ServerDeleteResult extends OpResult {
 export async function deleteServer(driver: IpvsDriver, sel: ServiceSelector, realServer: string, o: ServerDeleteOptions = {}): Promise<ServerDeleteResult> {
   const key = makeDestination(sel, realServer, { forward: 'masq' }, '--real-server');
   if (o.signal?.aborted) throw new AbortedError('server delete interrupted before it started; nothing changed', { code: 'EABORTED' });
+  if (o.missingOk && !(await findService(driver, sel))) return { ...result('absent', sel, [], Boolean(o.dryRun), key), drained: false };
   const svc = await requireService(driver, sel);
   const cur = findDestination(svc, key);
   if (!o.drain || o.dryRun || !cur) return { ...(await deleteDestination(driver, svc, key, o.dryRun)), drained: false };

@@ -18,11 +18,22 @@ export interface OpResult {
   status: HaStatus;
 }
 
-export interface OpOptions { wait?: boolean; timeoutMs?: number; signal?: AbortSignal; read?: () => Promise<HaStatus>; run?: (argv: string[]) => Promise<void> }
+export interface OpOptions {
+  wait?: boolean; timeoutMs?: number; signal?: AbortSignal; read?: () => Promise<HaStatus>; run?: (argv: string[]) => Promise<void>;
+  /** The node a resource's cli-prefer constraint (left by an earlier move) names, if any. */
+  preferred?: (resource: string) => Promise<string | undefined>;
+}
 
 async function runTool(argv: string[]): Promise<void> {
   const r = await execa(argv[0], argv.slice(1), { reject: false, all: true });
   if (r.exitCode !== 0) throw new RejectedError(`${argv.join(' ')}: ${(r.all ?? '').split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? `exited ${r.exitCode}`}`, { code: 'EPCMK' });
+}
+
+/** cibadmin honours CIB_file, so this reads an offline CIB as well as a live one; a failed query counts as no preference. */
+async function movePreference(resource: string): Promise<string | undefined> {
+  const r = await execa('cibadmin', ['--query', '--xpath', `//constraints/rsc_location[@id='cli-prefer-${resource}']`], { reject: false }).catch(() => undefined);
+  if (r?.exitCode !== 0) return undefined;
+  return /\snode="([^"]+)"/.exec(String(r.stdout))?.[1];
 }
 
 function requireNode(s: HaStatus, name: string) {
@@ -100,16 +111,18 @@ export async function moveResource(resource: string, node: string, o: OpOptions 
   requireNode(before, node);
   const there = members.every((r) => r.nodes.length === 1 && r.nodes[0] === node);
   // crm_resource --move leaves a cli-prefer constraint: the resource stays on NODE until
-  // `crm_resource --clear`. Done even when it already runs there, so the preference holds.
+  // `crm_resource --clear`. That constraint already naming NODE means an earlier move asked the
+  // same (an offline CIB's status never shows the resource moved): moving again changes nothing.
   const command = ['crm_resource', '--move', '--resource', resource, '--node', node];
-  if (!there) await run(command);
+  const changed = !there && (await (o.preferred ?? movePreference)(resource)) !== node;
+  if (changed) await run(command);
   let status = before;
   let waitedMs: number | undefined;
   if (o.wait && !there) {
     const w = await waitUntil(`move ${resource} to ${node}`, (s) => s.resources.filter((r) => r.id === resource || r.group === resource).every((r) => r.role === 'Started' && r.nodes.length === 1 && r.nodes[0] === node), o, read);
     status = w.status; waitedMs = w.ms;
   }
-  return { changed: !there, action: there ? 'unchanged' : 'updated', target: `${resource} -> ${node}`, command: there ? undefined : command, waitedMs, status };
+  return { changed, action: changed ? 'updated' : 'unchanged', target: `${resource} -> ${node}`, command: changed ? command : undefined, waitedMs, status };
 }
 
 export async function cleanup(resource: string | undefined, o: OpOptions = {}): Promise<OpResult> {

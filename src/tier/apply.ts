@@ -20,6 +20,7 @@ import type { ClusterSpec } from '../cluster/types.js';
 import { systemdActive } from '../haproxy/config-reload.js';
 import { TIER_DEFAULTS, tierDirectorDesired, type TierDirectorDesired } from './expand.js';
 import { GATE_PATHS, renderGateScript, renderGateUnit } from './gate.js';
+import { LinkProvider } from '../ipvs/persist.js';
 
 export interface TierNodeDesired {
   tier: TierDirectorDesired;
@@ -55,6 +56,12 @@ export function tierGateFiles(d: TierDirectorDesired, root: string): ManagedFile
     { path: path.join(root, GATE_PATHS.script), content: renderGateScript(d.gate, d.director), mode: 0o755, label: `generated/${d.director}/tier-gate` },
     { path: path.join(root, GATE_PATHS.unit), content: renderGateUnit(d.director), label: `generated/${d.director}/lbctl-tier-gate.service` },
   ];
+}
+
+/** The multi-user.target.wants link that enables the gate at boot (what `systemctl enable` makes), as `save --persist` does for its unit. */
+export function tierGateLink(root: string): { provider: LinkProvider; desired: { path: string; target: string } } {
+  const desired = { path: path.join(root, '/etc/systemd/system/multi-user.target.wants', path.basename(GATE_PATHS.unit)), target: GATE_PATHS.unit };
+  return { provider: new LinkProvider(desired.path, path.basename(GATE_PATHS.unit)), desired };
 }
 
 export const TIER_UNITS = { frr: 'frr.service', gate: 'lbctl-tier-gate.service' } as const;

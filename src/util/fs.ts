@@ -24,6 +24,8 @@ export interface WriteOptions {
   secret?: boolean;
   /** Keep the replaced content as FILE.lbctl-bak (default true). */
   backup?: boolean;
+  /** Owner of a new file (default: the caller's); a replaced file keeps its own. */
+  owner?: { uid: number; gid: number };
 }
 
 /** A file lbctl refuses to read this much of: configs are kilobytes. */
@@ -219,6 +221,8 @@ export interface ReplaceItem {
   backup: boolean;
   /** Mode of a new file. */
   mode: number;
+  /** Owner of a new file (default: the caller's). */
+  owner?: { uid: number; gid: number };
 }
 
 export interface ReplaceReport { files: Array<{ path: string; backup?: string }> }
@@ -313,7 +317,7 @@ export async function replaceFiles(items: ReplaceItem[]): Promise<ReplaceReport>
       const b = item.before;
       const tmp = b.kind === 'file'
         ? await stageFile(item.path, 'new', item.content, b.mode, { uid: b.uid, gid: b.gid })
-        : await stageFile(item.path, 'new', item.content, item.mode);
+        : await stageFile(item.path, 'new', item.content, item.mode, item.owner);
       staged.push(tmp);
       scratch.push(tmp);
       if (item.backup && b.kind === 'file') {
@@ -436,7 +440,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer, op
   await refusePseudoFs(path.dirname(path.resolve(file)));
   const before = await readFileState(file);
   if (before.kind === 'file' && before.content.equals(buf)) return { path: file, changed: false };
-  const r = await replaceFiles([{ path: file, content: buf, before, backup: opts.backup !== false, mode: opts.secret ? 0o600 : opts.mode ?? 0o644 }]);
+  const r = await replaceFiles([{ path: file, content: buf, before, backup: opts.backup !== false, mode: opts.secret ? 0o600 : opts.mode ?? 0o644, owner: opts.owner }]);
   return { path: file, changed: true, backup: r.files[0]?.backup };
 }
 

@@ -106,6 +106,22 @@ test('ha standby/online against a CIB file: idempotent, unknown node exit 4', { 
   assert.equal(JSON.parse((await run(['ha', 'online', 'server4', '--json'])).stdout).changed, false);
 });
 
+test('ha move against a CIB file: the first move updates, the same move again is unchanged', { timeout: 120_000 }, async () => {
+  const file = path.join(dir, 'cib-move.xml');
+  await fs.copyFile(path.join(root, 'test', 'fixtures', 'pacemaker', 'cib-running.xml'), file);
+  const env = { ...process.env, CIB_file: file };
+  const move = async (node: string) => {
+    const r = await execa('node', [path.join(root, 'bin', 'run.js'), 'ha', 'move', 'article002-lb', node, '--json'], { env, reject: false });
+    assert.equal(r.exitCode, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const first = await move('server4');
+  assert.deepEqual([first.changed, first.action], [true, 'updated']);
+  const again = await move('server4');
+  assert.deepEqual([again.changed, again.action, again.command], [false, 'unchanged', undefined]);
+  assert.match((await execa('cibadmin', ['--query', '--scope', 'constraints'], { env })).stdout, /id="cli-prefer-article002-lb"[^>]*node="server4"/);
+});
+
 test('config install --root of an acknowledged fencing: none spec: exit 0, the warning printed, a second run changes nothing', { timeout: 360_000 }, async () => {
   const spec = path.join(dir, 'no-fencing.yaml');
   const fencing = example.slice(example.indexOf('  fencing:'), example.indexOf('haproxy:\n'));

@@ -1,11 +1,12 @@
 /**
  * A tier director under `lbctl apply` without root (src/tier/apply.ts, src/apply/expand.ts):
- * what the example spec expands to per director in apply's terms, the gate's files, and which
- * file changes reload FRR or restart the gate (only those, only where systemd runs them).
+ * what the example spec expands to per director in apply's terms, the gate's files and boot link,
+ * and which file changes reload FRR or restart the gate (only those, only where systemd runs them).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
 import { parseSpec } from '../../src/cluster/load.js';
@@ -14,7 +15,7 @@ import { expandNode } from '../../src/apply/expand.js';
 import type { FileChange } from '../../src/converge/files.js';
 import { planHost, type HostActual } from '../../src/host/provider.js';
 import { emptyState } from '../../src/host/state.js';
-import { tierDaemonPlan, tierGateFiles } from '../../src/tier/apply.js';
+import { tierDaemonPlan, tierGateFiles, tierGateLink } from '../../src/tier/apply.js';
 import { tierDirectorDesired, tierTable } from '../../src/tier/expand.js';
 
 const parsed = parseSpec(await fs.readFile(path.join(lbctlRoot(), 'examples', 'tier-ecmp.yaml'), 'utf8'), 'tier-ecmp.yaml');
@@ -63,6 +64,22 @@ test('tier apply: the gate script is executable and both gate files go under --r
     ['/run/tr-root/etc/systemd/system/lbctl-tier-gate.service', 0o644],
   ]);
   assert.match(files[0].content, /network 10\.97\.100\.10\/32/);
+});
+
+test('tier apply: the gate unit is enabled at boot by its multi-user.target.wants link under --root, made once', async () => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-tier-'));
+  try {
+    const { provider, desired } = tierGateLink(root);
+    const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants/lbctl-tier-gate.service');
+    assert.deepEqual(desired, { path: wants, target: '/etc/systemd/system/lbctl-tier-gate.service' });
+    const first = provider.plan(await provider.read(), desired);
+    assert.deepEqual(first.map((c) => `${c.action} ${c.kind} ${c.id}`), [`+ link ${wants}`]);
+    await provider.apply(first);
+    assert.equal(await fs.readlink(wants), '/etc/systemd/system/lbctl-tier-gate.service');
+    assert.deepEqual(provider.plan(await provider.read(), desired), [], 'a second plan is empty');
+  } finally {
+    await fs.rm(root, { recursive: true, force: true });
+  }
 });
 
 test('tier apply: FRR is reloaded only when frr.conf changed, the gate restarted only when its files changed, each only under systemd', () => {

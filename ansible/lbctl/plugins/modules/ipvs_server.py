@@ -8,7 +8,7 @@ module: ipvs_server
 short_description: A real server of an IPVS virtual service (ipvsadm -a/-e/-d), idempotent, with graceful removal
 description:
   - I(state=present) runs C(lbctl server add), which adds the real server or updates it to match; I(state=absent) runs C(lbctl server delete), with I(drain) first setting weight 0 and waiting for its connections to end.
-  - An unknown virtual service fails with lbctl's message.
+  - With I(state=present), an unknown virtual service fails with lbctl's message; with I(state=absent) it is ok (unchanged, action C(absent)).
 version_added: 0.1.0
 extends_documentation_fragment:
   - lbctl.lbctl.common
@@ -79,7 +79,8 @@ def main():
     if p['state'] == 'present':
         argv = ['server', 'add'] + selector(p) + ['-r', p['real_server'], METHOD[p['method']], '-w', str(p['weight'])]
     else:
-        argv = ['server', 'delete'] + selector(p) + ['-r', p['real_server']]
+        # Absent from a service that is absent too is the goal reached (ok), as Ansible modules do.
+        argv = ['server', 'delete'] + selector(p) + ['-r', p['real_server'], '--missing-ok']
         if p['drain']:
             argv += ['--drain', '--timeout', p['drain_timeout']]
     # In check mode the service an earlier task would create does not exist yet: predict the
