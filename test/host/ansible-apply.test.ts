@@ -16,6 +16,7 @@ import { execa } from 'execa';
 import YAML from 'yaml';
 import { ansibleLab, ansibleSkip as skip, type AnsibleLab } from '../support/ansible.js';
 import { snapshotTree } from '../support/tree-snapshot.js';
+import { deleteNamespaces, vethNamespace } from '../support/netns.js';
 
 const NS = ['aa-rs1', 'aa-rs2'];
 
@@ -44,15 +45,7 @@ describe('lbctl.lbctl.apply against real state', { skip }, () => {
   before(async () => {
     lab = await ansibleLab('aa-ansible-');
     ({ work, env } = lab);
-    for (const [i, ns] of NS.entries()) {
-      await execa('ip', ['netns', 'del', ns], { reject: false });
-      await execa('ip', ['netns', 'add', ns]);
-      const ip = (...a: string[]) => execa('ip', ['-n', ns, ...a]);
-      await ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
-      for (const dev of ['lo', 'eth0', 'eth1']) await ip('link', 'set', dev, 'up');
-      await ip('addr', 'add', `10.98.0.${11 + i}/24`, 'dev', 'eth0');
-      await ip('route', 'add', 'default', 'via', '10.98.0.254');
-    }
+    for (const [i, ns] of NS.entries()) await vethNamespace(ns, `10.98.0.${11 + i}/24`, '10.98.0.254');
     cfgRoot = path.join(work, 'root');
     await fs.mkdir(cfgRoot);
     specFile = path.join(work, 'cluster.yaml');
@@ -68,7 +61,7 @@ describe('lbctl.lbctl.apply against real state', { skip }, () => {
     }));
   });
   after(async () => {
-    for (const ns of NS) await execa('ip', ['netns', 'del', ns], { reject: false });
+    await deleteNamespaces(NS);
     await lab?.cleanup();
   });
 

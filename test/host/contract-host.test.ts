@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { CHECKED_IN_HOST_SUITE, runContract as run, validated } from '../support/contract.js';
+import { deleteNamespaces, vethNamespace } from '../support/netns.js';
 
 const NS_RS = 'an-ct-rs';
 const NS_DIR = 'an-ct-dir';
@@ -24,20 +24,12 @@ describe('host prep and plan: --json against the schemas', () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'an-ct-'));
     process.env.LBCTL_STATE_DIR = path.join(work, 'state');
     process.env.LBCTL_LOCK_DIR = path.join(work, 'locks');
-    for (const [i, ns] of [NS_RS, NS_DIR].entries()) {
-      await execa('ip', ['netns', 'del', ns], { reject: false });
-      await execa('ip', ['netns', 'add', ns]);
-      const ip = (...a: string[]) => execa('ip', ['-n', ns, ...a]);
-      await ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
-      for (const dev of ['lo', 'eth0', 'eth1']) await ip('link', 'set', dev, 'up');
-      await ip('addr', 'add', `10.95.1.${11 + i}/24`, 'dev', 'eth0');
-      await ip('route', 'add', 'default', 'via', '10.95.1.254');
-    }
+    for (const [i, ns] of [NS_RS, NS_DIR].entries()) await vethNamespace(ns, `10.95.1.${11 + i}/24`, '10.95.1.254');
   });
   after(async () => {
     delete process.env.LBCTL_STATE_DIR;
     delete process.env.LBCTL_LOCK_DIR;
-    for (const ns of [NS_RS, NS_DIR]) await execa('ip', ['netns', 'del', ns], { reject: false });
+    await deleteNamespaces([NS_RS, NS_DIR]);
     if (work) await fs.rm(work, { recursive: true, force: true });
   });
 

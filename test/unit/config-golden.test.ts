@@ -46,7 +46,23 @@ for (const ex of examples) {
   });
 }
 
+/**
+ * Golden directories with no example, and examples with no directory. Compared as sets of names:
+ * sorted file names put `a-x.yaml` before `a.yaml` ('-' < '.') while the directories sort `a` first.
+ */
+function goldenMismatch(dirs: string[], exampleFiles: string[]): { stale: string[]; missing: string[] } {
+  const names = new Set(exampleFiles.map((e) => e.replace(/\.yaml$/, '')));
+  const have = new Set(dirs);
+  return { stale: dirs.filter((d) => !names.has(d)).sort(), missing: [...names].filter((n) => !have.has(n)).sort() };
+}
+
 test('no stale golden directories', async () => {
-  const dirs = (await fs.readdir(goldenDir).catch(() => [] as string[])).sort();
-  assert.deepEqual(dirs, examples.map((e) => e.replace(/\.yaml$/, '')));
+  const dirs = await fs.readdir(goldenDir).catch(() => [] as string[]);
+  assert.deepEqual(goldenMismatch(dirs, examples), { stale: [], missing: [] });
+});
+
+test('golden directory matching: one example name a prefix of another is neither stale nor missing', () => {
+  const examples = ['pacemaker-haproxy.yaml', 'pacemaker-haproxy-x.yaml'].sort();
+  assert.deepEqual(goldenMismatch(['pacemaker-haproxy', 'pacemaker-haproxy-x'].sort(), examples), { stale: [], missing: [] });
+  assert.deepEqual(goldenMismatch(['pacemaker-haproxy', 'gone'], examples), { stale: ['gone'], missing: ['pacemaker-haproxy-x'] });
 });

@@ -53,3 +53,16 @@ options:
     choices: [present, absent]
     default: present
 '''
+
+    # The spec and the node of the spec-driven modules (lbctl.lbctl.common.spec).
+    SPEC = r'''
+options:
+  spec:
+    description: Cluster spec (YAML) on the managed host.
+    type: path
+    required: true
+  node:
+    description: Which machine of the spec this host is (a name in C(nodes); M(lbctl.lbctl.apply) also takes one in C(real_servers)).
+    type: str
+    required: true
+'''

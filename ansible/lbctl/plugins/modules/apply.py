@@ -12,16 +12,10 @@ description:
   - Check mode runs C(lbctl apply --dry-run) and returns the plan without changing anything.
   - C(--diff) shows one entry per planned change (before and after of a sysctl, address, route, IPVS service or real server; the unified diff of a file).
 version_added: 0.1.0
-extends_documentation_fragment: lbctl.lbctl.common
+extends_documentation_fragment:
+  - lbctl.lbctl.common
+  - lbctl.lbctl.common.spec
 options:
-  spec:
-    description: Cluster spec (YAML) on the managed host.
-    type: path
-    required: true
-  node:
-    description: Which machine of the spec this host is (a name in C(nodes) or C(real_servers)).
-    type: str
-    required: true
   netns:
     description: Apply the host settings inside this network namespace (ip netns name).
     type: str

@@ -11,16 +11,10 @@ description:
   - With I(reload), only daemons whose file changed are reloaded.
   - C(--diff) shows the unified diff of each file.
 version_added: 0.1.0
-extends_documentation_fragment: lbctl.lbctl.common
+extends_documentation_fragment:
+  - lbctl.lbctl.common
+  - lbctl.lbctl.common.spec
 options:
-  spec:
-    description: Cluster spec (YAML) on the managed host.
-    type: path
-    required: true
-  node:
-    description: Which node of the spec this host is (a C(nodes[].name)).
-    type: str
-    required: true
   root:
     description: Install under this directory instead of /.
     type: path
