@@ -29,8 +29,13 @@ export const modules = {
     mutate: ['src/haproxy/runtime-ops.ts'],
     tests: [...unit('haproxy-runtime', 'runtime-socket', 'mut-runtime')],
   },
-  // No unit test reaches installNode: its tests run the real CLI as root (daemon checks, chown).
+  // installNode with stand-in daemons under a temp --root (test/support/fake-daemons.ts).
   install: {
+    mutate: ['src/cluster/install.ts'],
+    tests: [...unit('install-node', 'mut-install')],
+  },
+  // The same module judged by the real CLI as root (real daemon checks, chown): minutes a mutant.
+  'install-host': {
     mutate: ['src/cluster/install.ts'],
     tests: [...host('files-safety')],
     bundle: true,
