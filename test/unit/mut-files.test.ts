@@ -43,6 +43,9 @@ test('plan: the same text but other bytes is a change; before/after carry mode, 
   assert.deepEqual(plan[0].after, { mode: '0640', uid: st.uid, gid: st.gid, bytes: 5 });
   assert.deepEqual(plan[0].command, ['cp', f, f]);
   assert.equal(plan[0].reason, 'content differs');
+  // Four octal digits whatever the mode, as `stat -c %04a` shows it: 0000, not 00.
+  await fs.chmod(f, 0o000);
+  assert.deepEqual(p.plan(await p.read(), desired)[0].before, { mode: '0000', uid: st.uid, gid: st.gid, bytes: 3 });
   const fresh = p.plan([], [{ path: path.join(dir, 'n'), content: 'é', mode: 0o604 }]);
   assert.deepEqual(fresh[0].after, { mode: '0604', bytes: 2 });
   assert.equal(fresh[0].reason, 'not there');
