@@ -61,16 +61,17 @@ export interface FakeDaemon { pid: number; pidfile: string; signals: () => Promi
 
 // One node process per fake daemon. haproxy: SIGUSR2 forks a worker (what reloadHaproxy waits
 // for), after first removing the file named by unlinkOnReload (a keepalived that vanished
-// meanwhile). keepalived: SIGHUP is only recorded.
+// meanwhile) or putting a directory in place of dirOnReload. keepalived: SIGHUP is only recorded.
 const DAEMON_JS = `
 const fs = require('node:fs'); const { spawn } = require('node:child_process');
-const [log, unlinkOnReload] = [process.env.MU_SIGNAL_LOG, process.env.MU_UNLINK_ON_RELOAD];
+const [log, unlinkOnReload, dirOnReload] = [process.env.MU_SIGNAL_LOG, process.env.MU_UNLINK_ON_RELOAD, process.env.MU_DIR_ON_RELOAD];
 const workers = [];
 const note = (s) => fs.appendFileSync(log, s + '\\n');
 process.on('SIGHUP', () => note('HUP'));
 process.on('SIGUSR2', () => {
   note('USR2');
   if (unlinkOnReload) fs.rmSync(unlinkOnReload, { force: true });
+  if (dirOnReload) { fs.rmSync(dirOnReload, { force: true }); fs.mkdirSync(dirOnReload); }
   workers.push(spawn('sleep', ['60'], { stdio: 'ignore' }));
 });
 process.on('SIGTERM', () => { for (const w of workers) w.kill(); process.exit(0); });
@@ -79,13 +80,13 @@ setInterval(() => {}, 1000);
 `;
 
 /** Start a fake daemon whose pid file is DIR/NAME.pid; haproxy runs as a master (-W). */
-export async function startFakeDaemon(dir: string, name: 'haproxy' | 'keepalived', opts: { unlinkOnReload?: string } = {}): Promise<FakeDaemon> {
+export async function startFakeDaemon(dir: string, name: 'haproxy' | 'keepalived', opts: { unlinkOnReload?: string; dirOnReload?: string } = {}): Promise<FakeDaemon> {
   const pidfile = path.join(dir, `${name}.pid`);
   const log = path.join(dir, `${name}.signals`);
   await fs.writeFile(log, '');
   const child: ResultPromise = execa(process.execPath, ['-e', DAEMON_JS, '--', ...(name === 'haproxy' ? ['-W'] : [])], {
     reject: false, stdio: 'ignore',
-    env: { MU_PIDFILE: pidfile, MU_SIGNAL_LOG: log, MU_UNLINK_ON_RELOAD: opts.unlinkOnReload ?? '' },
+    env: { MU_PIDFILE: pidfile, MU_SIGNAL_LOG: log, MU_UNLINK_ON_RELOAD: opts.unlinkOnReload ?? '', MU_DIR_ON_RELOAD: opts.dirOnReload ?? '' },
   });
   for (let i = 0; i < 200; i++) {
     const text = await fs.readFile(pidfile, 'utf8').catch(() => '');
