@@ -2,7 +2,9 @@
 // judges its mutants. Test files are the tsc output under build/ (the sandbox's own build, made by
 // Stryker's buildCommand from the mutated sources). `bundle: true` also rebuilds dist/, for host
 // tests that run the real CLI (bin/run.js) in a child process: the active mutant reaches it through
-// the __STRYKER_ACTIVE_MUTANT__ environment variable the child inherits.
+// the __STRYKER_ACTIVE_MUTANT__ environment variable the child inherits. `confine: true` runs the
+// tests with / read-only and a private /tmp (stryker/confine.sh): for code with a real default
+// path (install.ts: root '/'), where a mutant would otherwise write into this machine's /etc.
 const unit = (...names) => names.map((n) => `build/test/unit/${n}.test.js`);
 const host = (...names) => names.map((n) => `build/test/host/${n}.test.js`);
 
@@ -29,11 +31,18 @@ export const modules = {
     mutate: ['src/haproxy/runtime-ops.ts'],
     tests: [...unit('haproxy-runtime', 'runtime-socket', 'mut-runtime')],
   },
-  // No unit test reaches installNode: its tests run the real CLI as root (daemon checks, chown).
+  // installNode with stand-in daemons under a temp --root (test/support/fake-daemons.ts).
   install: {
+    mutate: ['src/cluster/install.ts'],
+    tests: [...unit('install-node', 'mut-install')],
+    confine: true,
+  },
+  // The same module judged by the real CLI as root (real daemon checks, chown): minutes a mutant.
+  'install-host': {
     mutate: ['src/cluster/install.ts'],
     tests: [...host('files-safety')],
     bundle: true,
+    confine: true,
   },
   'ipvs-apply': {
     mutate: ['src/ipvs/driver.ts'],

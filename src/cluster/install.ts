@@ -12,7 +12,7 @@ import { DaemonProvider, type DaemonChange } from '../converge/daemon.js';
 import { FilesProvider, type FileChange, type ManagedFile } from '../converge/files.js';
 import type { ReloadResult } from '../haproxy/config-reload.js';
 import type { NetnsMode } from '../keepalived/config-check.js';
-import { refusePseudoFs } from '../util/fs.js';
+import { fsError, isFsError, refusePseudoFs } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { checkNodeFiles } from './check.js';
 import { compileSpec, holdsSecret, type DaemonFile, type NodeFiles } from './generate.js';
@@ -135,7 +135,9 @@ export async function installNode(specFile: string, opts: InstallOptions): Promi
         const entry = result.files.find((f) => DAEMON_OF[f.file] === r.daemon);
         if (entry) entry.reload = r.result;
       }
-    } catch (e) {
+    } catch (caught) {
+      // An OS error from a reload (a pid file turned directory) must say what was installed too.
+      const e = isFsError(caught) ? fsError(caught, (caught as { path?: string }).path ?? 'a pid file', 'reload: read') : caught;
       if (!(e instanceof LbctlError)) throw e;
       const installed = applied.files.map((f) => f.path).join(', ');
       throw new LbctlError(`${e.message} (the new files are installed: ${installed})`, e.exitCode, { code: e.code, where: e.where, hint: e.hint, cause: e });

@@ -7,19 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { FilesProvider, newFileMode, unifiedDiff, type ManagedFile } from '../../src/converge/files.js';
 import { LbctlError } from '../../src/cli/errors.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
+import { renderPlan } from '../../src/converge/change.js';
+import { scratchDirs } from '../support/scratch.js';
 
-const dirs: string[] = [];
-async function scratch(): Promise<string> {
-  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'mu-files-'));
-  dirs.push(d);
-  return d;
-}
-test.after(async () => { for (const d of dirs) await fs.rm(d, { recursive: true, force: true }); });
+const scratch = scratchDirs('mu-files-');
 
 test('read() refuses /proc and a symlink target, one line with the path, before any write', async () => {
   const p = new FilesProvider(['/proc/mu-x/haproxy.cfg']);
@@ -48,6 +43,9 @@ test('plan: the same text but other bytes is a change; before/after carry mode, 
   assert.deepEqual(plan[0].after, { mode: '0640', uid: st.uid, gid: st.gid, bytes: 5 });
   assert.deepEqual(plan[0].command, ['cp', f, f]);
   assert.equal(plan[0].reason, 'content differs');
+  // Four octal digits whatever the mode, as `stat -c %04a` shows it: 0000, not 00.
+  await fs.chmod(f, 0o000);
+  assert.deepEqual(p.plan(await p.read(), desired)[0].before, { mode: '0000', uid: st.uid, gid: st.gid, bytes: 3 });
   const fresh = p.plan([], [{ path: path.join(dir, 'n'), content: 'é', mode: 0o604 }]);
   assert.deepEqual(fresh[0].after, { mode: '0604', bytes: 2 });
   assert.equal(fresh[0].reason, 'not there');
@@ -77,4 +75,16 @@ test('apply: mode of new files, backup only when asked, report with backup and d
   assert.deepEqual((await fs.readdir(dir)).sort(), ['a.cfg', 'b.cfg', 'c.cfg', 'c.cfg.lbctl-bak']);
   assert.equal(await fs.readFile(`${c}.lbctl-bak`, 'utf8'), 'old c');
   assert.deepEqual(p.plan(await p.read(), desired), []);
+});
+
+test('what a plan shows: "+ file" / "~ file" lines, and a diff -u header without an Index line when the label is the path', async () => {
+  const dir = await scratch();
+  const [a, b] = ['a.cfg', 'b.cfg'].map((n) => path.join(dir, n));
+  await fs.writeFile(b, 'one\n');
+  const desired: ManagedFile[] = [{ path: a, content: 'new\n' }, { path: b, content: 'two\n' }];
+  const p = new FilesProvider(desired.map((d) => d.path));
+  const plan = p.plan(await p.read(), desired);
+  assert.deepEqual(renderPlan(plan).split('\n'), [`+ file ${a}  (not there)`, `~ file ${b}  (content differs)`, 'Plan: 1 to add, 1 to change, 0 to remove.']);
+  // No label: both sides of the diff are the path, where jsdiff would add "Index:" and "====" if asked.
+  assert.equal(plan[1].diff, `--- ${b}\n+++ ${b}\n@@ -1,1 +1,1 @@\n-one\n+two\n`);
 });

@@ -8,24 +8,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ensureDir, errnoName, isFsError, readFileState, refusePseudoFs, removeFile, replaceFiles, writeFileAtomic, type ReplaceItem } from '../../src/util/fs.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { LbctlError } from '../../src/cli/errors.js';
+import { rejectsLbctl as rejects, scratchDirs } from '../support/scratch.js';
 
-const dirs: string[] = [];
-async function scratch(): Promise<string> {
-  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'mu-fs-'));
-  dirs.push(d);
-  return d;
-}
-test.after(async () => { for (const d of dirs) await fs.rm(d, { recursive: true, force: true }); });
-
-async function rejects(p: Promise<unknown>): Promise<LbctlError> {
-  try { await p; } catch (e) { assert.ok(e instanceof LbctlError, `an LbctlError, got ${String(e)}`); return e; }
-  assert.fail('expected a rejection');
-}
+const scratch = scratchDirs('mu-fs-');
 
 const sysErr = (code: string, syscall: string) => Object.assign(new Error(`${code}: injected`), { code, syscall });
 
