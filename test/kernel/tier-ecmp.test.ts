@@ -5,21 +5,13 @@
  * `lbctl apply SPEC --node dN` (a second apply: "No changes."). Failover times come from
  * `ip -ts monitor` in the guest (figures only; the assertions are that the route dropped d2). 100 long-lived connections survive a director leaving
  * by BGP withdrawal and by link loss, and its rejoining; new connections spread within 15% of
- * even. The rolling playbook users get (ansible/examples/tier-rolling.yml) brings every director to
- * a changed spec one at a time, withdrawn from the router during its change, without losing a
- * connection; its second run changes nothing. The same with `-s rr` (the anchor) loses
- * connections. Figures go to stdout as JSON.
+ * even. The same with `-s rr` (the anchor) loses connections. Figures go to stdout as JSON.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printRules } from '../../src/ipvs/rules.js';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { lbctlRoot } from '../../src/cli/inprocess.js';
-import { ansibleSkip } from '../support/ansible.js';
 import { labSkipReason } from './lib/topology.js';
-import { buildTier, DIRECTORS, dirAddr, failoverCase, spreadError, work, type FailoverResult, type Tier } from './lib/tier-lab.js';
-import { rollingCase, withAddedService } from './lib/tier-play.js';
+import { buildTier, failoverCase, spreadError, type FailoverResult, type Tier } from './lib/tier-lab.js';
 
 const skip = labSkipReason();
 
@@ -84,32 +76,6 @@ test('mh + sloppy_tcp: 100/100 connections survive a director losing its link (B
   // The drop time is a figure (bench/ecmp.ts), not an assertion: only that the route did drop d2.
   assertDropped(r);
   figures.bfdDropMs = r.dropMs;
-});
-
-test('the rolling playbook changes one director at a time, each withdrawn from the router during its change: 100/100 connections survive; a second run changes nothing', { skip: skip || ansibleSkip, timeout: 1_200_000 }, async () => {
-  const spec = path.join(work, 'tier-rolling.yaml');
-  await fs.writeFile(spec, withAddedService(await fs.readFile(path.join(lbctlRoot(), 'examples', 'tier-ecmp.yaml'), 'utf8')));
-  const r = await rollingCase(tier!, spec);
-  const { firstOut, secondOut, ...rest } = r;
-  figures.rolling = rest;
-  assert.equal(r.first.exitCode, 0, firstOut);
-  assert.deepEqual(r.order, DIRECTORS, `applies ran in this order: ${r.order.join(' ')}`);
-  const all = DIRECTORS.map(dirAddr).sort();
-  for (const s of r.directors) {
-    const others = all.filter((a) => a !== dirAddr(s.director));
-    assert.deepEqual(s.hopsAtApply, others, `${s.director}: the router's route when its apply started`);
-    assert.deepEqual(s.hopsAfterApply, others, `${s.director}: the router's route when its apply ended`);
-    assert.deepEqual(s.hopsBeforeNext, all, `${s.director}: the router's route before the next director left`);
-    assert.ok(r.first.recap[s.director]?.changed > 0 && r.first.recap[s.director]?.failed === 0, `${s.director}: ${JSON.stringify(r.first.recap[s.director])}`);
-  }
-  assert.equal(r.survived, r.total, `lost: ${r.closedCodes.join(' ')}`);
-  assert.equal(r.total, 100);
-  assert.ok(r.burst.made > 0 && r.burst.failed * 100 <= r.burst.made, `${r.burst.failed} of ${r.burst.made} new connections failed`);
-  assert.match(r.digest.first ?? '', /^[0-9a-f]{16}$/, firstOut);
-  assert.notEqual(r.digest.first, (figures.digests as string[] | undefined)?.[0], 'the table digest did not change: the playbook changed nothing');
-  assert.equal(r.second.exitCode, 0, secondOut);
-  for (const d of DIRECTORS) assert.deepEqual([r.second.recap[d]?.changed, r.second.recap[d]?.failed], [0, 0], `${d} in the second run: ${secondOut}`);
-  assert.equal(r.digest.second, r.digest.first);
 });
 
 test('anchor: the same tier with -s rr loses connections when a director leaves', { skip, timeout: 600_000 }, async () => {

@@ -88,9 +88,12 @@ export async function tierPlaybook(directors = DIRECTORS): Promise<TierPlaybook>
     async run(spec) {
       const log = path.join(lab.work, `run-${++runs}.log`);
       const t0 = performance.now();
-      const r = await execa('ansible-playbook', ['-i', inventory, path.join(lbctlRoot(), 'ansible', 'examples', 'tier-rolling.yml'), '-e', `spec=${spec}`], {
+      const p = execa('ansible-playbook', ['-i', inventory, path.join(lbctlRoot(), 'ansible', 'examples', 'tier-rolling.yml'), '-e', `spec=${spec}`], {
         reject: false, all: true, timeout: 1_200_000, env: { ...env, ANSIBLE_LOG_PATH: log },
       });
+      // Streamed: under TCG a run takes many minutes, and a timed-out test should still say where it was.
+      p.all?.on('data', (d: Buffer) => { for (const l of d.toString().split('\n')) if (/^(TASK|PLAY|ok:|changed:|fatal:|skipping:|FAILED)/.test(l)) trace(`ansible ${runs}: ${l.replace(/\s*\*+$/, '')}`); });
+      const r = await p;
       const out = r.all ?? '';
       const recap = parseRecap(out);
       process.stdout.write(`# tier-rolling.yml run ${runs}: exit ${r.exitCode}, ${JSON.stringify(recap)}\n`);
@@ -185,7 +188,7 @@ export async function rollingCase(tier: Tier, spec: string): Promise<RollingResu
         burst.made += 20;
         burst.failed += b.failed;
         for (const [k, v] of Object.entries(b.servers)) burst.servers[k] = (burst.servers[k] ?? 0) + v;
-        await new Promise((r) => setTimeout(r, 2000));
+        await new Promise((r) => setTimeout(r, 10_000));
       }
     })();
     const t0 = Date.now();
