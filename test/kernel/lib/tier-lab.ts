@@ -30,9 +30,9 @@ export const REAL_SERVERS = ['s1', 's2', 's3', 's4'];
 const ROUTER_ASN = 65097;
 const CLIENT_ADDRS = Array.from({ length: 10 }, (_, i) => `10.97.3.${100 + i}`);
 const ns = (h: string) => `tr${h}`;
-const dirAddr = (d: string) => `10.97.1.${10 + Number(d.slice(1))}`;
+export const dirAddr = (d: string) => `10.97.1.${10 + Number(d.slice(1))}`;
 const rsAddr = (s: string) => `10.97.1.${20 + Number(s.slice(1))}`;
-const work = '/run/tr-lab';
+export const work = '/run/tr-lab';
 const t0 = performance.now();
 /** Progress on stderr: a TCG lab is slow, and a silent hook says nothing about where it is. */
 export const trace = (what: string) => process.stderr.write(`[tier lab ${((performance.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
