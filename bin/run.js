@@ -11,7 +11,9 @@ if (argv.length === 1 && argv[0] === '--version') {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`lbctl/${version} ${os.platform()}-${os.arch() === 'ia32' ? 'x86' : os.arch()} node-${process.version}\n`);
 } else {
-  // The product is a bundle (dist/, built by `npm run build`): oclif and a lazy stand-in per command in one entry.
-  const { run } = await import('../dist/lbctl.js');
+  // The product is one CommonJS bundle (dist/lbctl.cjs, built by `npm run build`), loaded with
+  // V8's code cache by bin/bundle.cjs.
+  const { createRequire } = await import('node:module');
+  const { exports: { run } } = createRequire(import.meta.url)('./bundle.cjs').loadBundle();
   await run(argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY ? ['shell'] : argv, import.meta.url);
 }

@@ -1,20 +1,24 @@
 #!/usr/bin/env node
 /**
- * Product build: dist/lbctl.js, one ESM bundle of oclif, every command and the product sources,
- * plus oclif.manifest.json. Run by `npm run build` after `tsc --noEmit` has type-checked.
+ * Product build: dist/lbctl.cjs, one CommonJS bundle of oclif, every command and the product
+ * sources; its V8 code cache (dist/lbctl-<build>-<node>-<arch>.v8cache); oclif.manifest.json.
+ * Run by `npm run build` after `tsc --noEmit` has type-checked.
  *
- * Why: every lbctl call pays node + oclif start-up, and scripts call lbctl hundreds of times.
- * Unbundled, oclif resolves and imports ~200 files (slow on the kernel lab's 9p root). Here
- * node reads the entry (oclif, the hooks and one lazy stand-in per command, see
- * src/cli/hooks/lazy-commands.ts), oclif takes the command list from its COMMANDS export
- * ("explicit" strategy) and every command's flags and help from the manifest, and only the
- * command that runs is read, from its chunk (dist/chunks/, with what it imports). One file for
- * everything was measured first: V8 then compiles 2.2 MB (yaml, ajv, inquirer, execa, every
- * command) on each call, which alone cost more than node's own start-up.
+ * Why: every lbctl call pays node + lbctl start-up, and scripts call lbctl hundreds of times.
+ * - oclif takes the command list from the bundle's COMMANDS export ("explicit" strategy) and
+ *   every command's flags and help from the manifest; a command's modules are evaluated only
+ *   when it runs (src/cli/hooks/lazy-commands.ts: each import() is a lazy initialiser).
+ * - One CommonJS file, not ES modules: loading ~25 ES module chunks (resolve, read, compile,
+ *   link each) was about 40% of a `list` in the kernel lab (docs/DEV.md, start-up).
+ * - The code cache (bin/bundle.cjs loads it): without it V8 would pre-parse all 2.8 MB on each
+ *   call; with it, what the warm-up ran (src/cli/warm.ts) is already bytecode and the rest is
+ *   parsed only if called.
  */
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -43,6 +47,7 @@ const entry = [
   `export { run } from './src/cli/hooks/main.ts';`,
   `export { commandNotFound, init } from './src/cli/hooks/command-not-found.ts';`,
   `export { LbctlHelp } from './src/cli/hooks/help.ts';`,
+  `export { warmUp } from './src/cli/warm.ts';`,
   `import { lazyCommands } from './src/cli/hooks/lazy-commands.ts';`,
   `export { loadAllCommands, prepareShell } from './src/cli/hooks/lazy-commands.ts';`,
   `export const COMMANDS = lazyCommands({`,
@@ -77,31 +82,23 @@ const stubPlugin = {
 };
 
 rmSync(dist, { recursive: true, force: true });
+const bundleFile = path.join(dist, 'lbctl.cjs');
 const result = await build({
   stdin: { contents: entry, resolveDir: root, sourcefile: 'lbctl-entry.ts', loader: 'ts' },
-  outdir: dist,
-  entryNames: 'lbctl',
-  chunkNames: 'chunks/[name]-[hash]',
+  outfile: bundleFile,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  // One CommonJS file, loaded by bin/bundle.cjs with V8's code cache (see the header). Each
+  // command's import() becomes a lazy initialiser: its modules run only when it runs.
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   // The native netlink addon is found at run time by its own loader (node-gyp-build). oclif asks
   // for typescript (10 MB) only to find TypeScript sources, which a bundle never does: left
   // outside, it is never read.
   external: ['netlink', 'typescript'],
-  define: { 'globalThis.LBCTL_BUNDLE': 'true' },
-  // oclif and some of its dependencies are CommonJS: give them require/__dirname inside the ES module.
-  banner: {
-    js: [
-      `import { createRequire as __lbctlRequire } from 'node:module';`,
-      `import { fileURLToPath as __lbctlPath } from 'node:url';`,
-      `const require = __lbctlRequire(import.meta.url);`,
-      `const __filename = __lbctlPath(import.meta.url);`,
-      `const __dirname = __lbctlPath(new URL('.', import.meta.url));`,
-    ].join(' '),
-  },
+  // The sources are ES modules: their import.meta.url is the bundle's own file URL.
+  define: { 'globalThis.LBCTL_BUNDLE': 'true', 'import.meta.url': '__lbctlImportMetaUrl' },
+  banner: { js: `var __lbctlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
   plugins: [stubPlugin],
   // Less text for V8 to read on every call; names stay, so DEBUG=1 stack traces stay readable.
   minifyWhitespace: true,
@@ -110,10 +107,16 @@ const result = await build({
   metafile: Boolean(process.env.LBCTL_BUILD_META),
   legalComments: 'none',
 });
+// The first line names this build (a hash of the rest): bin/bundle.cjs uses a code cache only if
+// it was made from this exact text (V8 itself compares only the source's length).
+const body = readFileSync(bundleFile, 'utf8');
+const buildId = createHash('sha256').update(body).digest('hex').slice(0, 16);
+writeFileSync(bundleFile, `// lbctl-build ${buildId}\n${body}`);
 
 // oclif reads every command's flags from the manifest instead of loading each command to learn them.
 // The manifest needs the command classes themselves, not their lazy stand-ins.
-await (await import(pathToFileURL(path.join(dist, 'lbctl.js')).href)).loadAllCommands();
+const requireHere = createRequire(import.meta.url);
+await requireHere(bundleFile).loadAllCommands();
 // oclif's root plugin reads an existing manifest whatever ignoreManifest says: remove the old one.
 rmSync(path.join(root, 'oclif.manifest.json'), { force: true });
 const { Config } = await import('@oclif/core');
@@ -124,4 +127,10 @@ if (!manifest || Object.keys(manifest.commands).length !== commands.length || Ob
   throw new Error(`oclif manifest: expected ${commands.length} commands, got ${Object.keys(manifest?.commands ?? {}).length}`);
 }
 writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(manifest));
+// V8's code cache of the bundle, made in a fresh node after a warm-up (src/cli/warm.ts): what a
+// call runs first is then already compiled. Stdout/stderr of the warm-up's commands are dropped.
+execFileSync(process.execPath, ['-e', `
+  const b = require(${JSON.stringify(path.join(root, 'bin', 'bundle.cjs'))}).loadBundle({ produce: true });
+  b.exports.warmUp(${JSON.stringify(root)}).then(() => { b.writeCache(); process.exit(0); }, (e) => { console.error(e); process.exit(3); });
+`], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
 if (process.env.LBCTL_BUILD_META) writeFileSync(process.env.LBCTL_BUILD_META, JSON.stringify(result.metafile));

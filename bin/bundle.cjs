@@ -1,0 +1,66 @@
+'use strict';
+/**
+ * Loads the product bundle (dist/lbctl.cjs, one CommonJS file built by scripts/build.mjs) with
+ * V8's code cache (dist/lbctl-<build>-<node>-<arch>.v8cache, made by the build).
+ *
+ * Why: every lbctl call pays node + lbctl start-up, and scripts and Ansible call lbctl hundreds
+ * of times. Loaded as ES modules, node resolved, read, compiled and linked ~25 files per call;
+ * in the kernel lab (qemu TCG, where compiling is slow) that loading was about 40% of a `list`
+ * (docs/DEV.md, start-up). From the code cache V8 takes the already compiled bytecode of
+ * everything the build's warm-up ran, and parses nothing else until it is called.
+ *
+ * Without a usable cache (another node version, another build, a V8 that rejects it) the
+ * bundle is compiled as any CommonJS file: slower, same behaviour.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const Module = require('node:module');
+
+const file = path.join(__dirname, '..', 'dist', 'lbctl.cjs');
+
+/** The code cache file for this build of the bundle on this node. */
+function cacheFile(source) {
+  // First line: "// lbctl-build <id>" (scripts/build.mjs). V8 checks only the source's length.
+  const m = /^\/\/ lbctl-build ([0-9a-f]+)\n/.exec(source.slice(0, 64));
+  return m ? path.join(path.dirname(file), `lbctl-${m[1]}-${process.version}-${process.arch}.v8cache`) : undefined;
+}
+
+/**
+ * Evaluate the bundle once per process and register it as the module `dist/lbctl.cjs`, so that
+ * oclif's own require() of that file (package.json oclif targets) returns the same exports.
+ * `produce`: compile without the cache and return a function that writes one (the build).
+ */
+function loadBundle({ produce = false } = {}) {
+  const known = require.cache[file];
+  if (known && !produce) return { exports: known.exports, cache: 'loaded' };
+  const source = fs.readFileSync(file, 'utf8');
+  const cachePath = cacheFile(source);
+  let cachedData;
+  if (!produce && cachePath) {
+    try { cachedData = fs.readFileSync(cachePath); } catch { /* no cache for this node: compile */ }
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  require.cache[file] = mod;
+  try {
+    script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  } catch (e) {
+    delete require.cache[file];
+    throw e;
+  }
+  mod.loaded = true;
+  const cache = cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none';
+  return {
+    exports: mod.exports,
+    cache,
+    writeCache: produce && cachePath ? () => fs.writeFileSync(cachePath, script.createCachedData()) : undefined,
+  };
+}
+
+module.exports = { loadBundle, bundleFile: file };
