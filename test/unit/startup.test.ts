@@ -30,8 +30,8 @@ async function evaluated(args: string[], env: Record<string, string> = {}): Prom
         if (!s.url.endsWith('/dist/lbctl.cjs')) continue;
         for (const fn of s.functions) {
           if (fn.ranges[0].count === 0) continue;
-          // esbuild names each bundled module's wrapper after its path.
-          const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(fn.functionName);
+          // esbuild names each bundled module's wrapper after its path (relative to the build's cwd).
+          const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(fn.functionName);
           if (m) packages.add(m[1]); else functions.add(fn.functionName);
         }
       }
