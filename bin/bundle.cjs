@@ -34,7 +34,9 @@ function cacheFile(source) {
 function loadBundle({ produce = false } = {}) {
   const known = require.cache[file];
   if (known && !produce) return { exports: known.exports, cache: 'loaded' };
-  const source = fs.readFileSync(file, 'utf8');
+  // The build makes the bundle pure ASCII, where latin1 reads the same text as utf8, without
+  // utf8's decoding pass over 2.8 MB (tens of milliseconds on every call).
+  const source = fs.readFileSync(file, 'latin1');
   const cachePath = cacheFile(source);
   let cachedData;
   if (!produce && cachePath) {

@@ -1,20 +1,20 @@
-import { run } from '@oclif/core';
-import { parseRules } from '../ipvs/rules.js';
-import { plan, toOps } from '../ipvs/plan.js';
-import { opRequest } from '../ipvs/netlink/ipvs.js';
-import { encodeAttrs } from '../ipvs/netlink/attrs.js';
-import { encodeGenl } from '../ipvs/netlink/message.js';
-
 /**
  * Build time only (scripts/build.mjs, through bin/bundle.cjs): run the paths every call and the
  * hot commands take, so that V8 has compiled them when the build writes the bundle's code cache.
  * Nothing here changes the system: help, a `list` (read only; on a build host without IPVS it
  * fails at once) and the pure parse, plan and encode of a generated rules file.
+ * Every import is dynamic: the bundle's entry imports this module, and a static import here
+ * would make each call evaluate the rules parser and the netlink encoder at start.
  */
 export async function warmUp(root: string): Promise<void> {
+  const { run } = await import('@oclif/core');
   for (const argv of [['--help'], ['list', '--help'], ['restore', '--help'], ['list'], ['list', '--json']]) {
     try { await run(argv, root); } catch { /* expected where there is no IPVS */ }
   }
+  const [{ parseRules }, { plan, toOps }, { opRequest }, { encodeAttrs }, { encodeGenl }] = await Promise.all([
+    import('../ipvs/rules.js'), import('../ipvs/plan.js'), import('../ipvs/netlink/ipvs.js'),
+    import('../ipvs/netlink/attrs.js'), import('../ipvs/netlink/message.js'),
+  ]);
   const lines: string[] = [];
   for (let s = 0; s < 50; s++) {
     const vip = `10.200.0.${s + 1}:80`;
