@@ -36,7 +36,7 @@ export const modules = {
   // installNode with stand-in daemons under a temp --root (test/support/fake-daemons.ts).
   install: {
     mutate: ['src/cluster/install.ts'],
-    tests: [...unit('install-node', 'mut-install')],
+    tests: [...unit('install-node', 'mut-install', 'mut-install-pcmk')],
     confine: true,
   },
   // The same module judged by the real CLI as root (real daemon checks, chown): minutes a mutant.

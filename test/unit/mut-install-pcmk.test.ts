@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkBehaviour, useFakeDaemonChecks } from '../support/fake-daemons.js';
+import { installSpec } from '../support/install-spec.js';
 
 process.env.LBCTL_LOCK_DIR = path.join(useFakeDaemonChecks(), 'locks');
 const { installNode } = await import('../../src/cluster/install.js');
@@ -72,4 +73,14 @@ test('ha: pacemaker: the dry run creates no authkey but says it would; the insta
     const dryKey = await fs.rm(c.key).then(() => installNode(c.spec, { ...opts, dryRun: true }));
     assert.deepEqual([dryKey.changed, dryKey.pacemaker?.authkey, await exists(c.key)], [true, 'created', false]);
   });
+});
+
+test('a node without pacemaker gets no pacemaker step: no report, no authkey', async (t) => {
+  checkBehaviour({});
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'm2-pcmk-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const c = await installSpec(dir);
+  const r = await installNode(c.spec, { node: 'lb1', root: c.root, netns: 'never', lockTimeoutMs: 1000 });
+  assert.equal(r.pacemaker, undefined);
+  assert.equal(await exists(path.join(c.root, 'etc/corosync')), false);
 });

@@ -206,6 +206,12 @@ test('restore refuses deleting every service, worded by count, before any write;
   assert.equal(r.dryRun, false);
   assert.equal(two.table.services.length, 0);
   assert.deepEqual(r.plan.summary, { add: 0, change: 0, destroy: 2 });
+  // An empty kernel has nothing to lose: an empty input is no wipe there.
+  const none = await restore(fakeDriver({ services: [] }), { services: [] });
+  assert.deepEqual([none.changed, none.changes.length], [false, 0]);
+  const fresh = fakeDriver({ services: [] });
+  assert.equal((await restore(fresh, parseRules(DESIRED))).changed, true);
+  assert.equal(fresh.writes, 6);
 });
 
 test('restore: a dry run reads and plans but writes nothing and says changed:false; merge reaches the planner; an invalid table is refused before the kernel is read', async () => {

@@ -500,3 +500,47 @@ test('an interrupt after two writes names both; a write haproxy ignores is refus
   assert.equal(w.code, 'EREJECTED');
   assert.equal(w.exitCode, ExitCode.Rejected);
 });
+
+// ---------------------------------------------------------------- survivors of the 2026-12-01 run
+
+const MAX_NAMES = ['qmax', 'smax', 'rate_max', 'req_rate_max', 'conn_rate_max', 'qtime_max', 'ctime_max', 'rtime_max', 'ttime_max'];
+const ALL_NAMES = [...MAX_NAMES, 'stot', 'bin', 'bout', 'dreq', 'dresp', 'ereq', 'econ', 'eresp', 'wretr', 'wredis', 'lbtot',
+  'hrsp_1xx', 'hrsp_2xx', 'hrsp_3xx', 'hrsp_4xx', 'hrsp_5xx', 'hrsp_other', 'req_tot', 'cli_abrt', 'srv_abrt', 'conn_tot'];
+
+test('counterTotal counts each counter haproxy clears, by name: each one alone is non-zero', () => {
+  for (const name of ALL_NAMES) {
+    const row = { [name]: 1 } as any;
+    assert.equal(counterTotal([row], true), 1, `all: ${name}`);
+    assert.equal(counterTotal([row], false), MAX_NAMES.includes(name) ? 1 : 0, `max: ${name}`);
+  }
+});
+
+test('clear refused when nothing went down: EREJECTED; weight read back from the server written, not its neighbour', async () => {
+  hp.reset();
+  hp.servers[0].smax = 3; hp.ignore = true;
+  const e = await refused(clearCounters({ socket: hp.sock, all: false }));
+  assert.equal(e.code, 'EREJECTED');
+  hp.reset();
+  const w = await setServerWeight({ socket: hp.sock, ref: 'app/web2', weight: '4' });
+  assert.deepEqual([w.servers[0].server, w.servers[0].after.weight, hp.servers[0].w], ['web2', 4, 10]);
+});
+
+test('drain --wait: an interrupt before the first count says no count; hints say what to do; only the targets\' rows count; the wait sleeps, not spins', async () => {
+  hp.reset();
+  hp.servers[0].scur = 2;
+  const ac = new AbortController();
+  hp.onWrite = () => ac.abort();
+  const e = await refused(setServerState({ socket: hp.sock, refs: ['app/web1'], action: 'drain', wait: true, signal: ac.signal }));
+  assert.equal(e.oneLine(), 'interrupted while waiting for app/web1 to drain; left in drain (drain --wait again to keep waiting, or ready to undo)');
+  hp.reset();
+  hp.servers[0].scur = 1;
+  const t = await refused(setServerState({ socket: hp.sock, refs: ['app/web1'], action: 'drain', wait: true, waitTimeoutMs: 120 }));
+  assert.equal(t.hint, 'raise --timeout, or disable the server to cut them off');
+  // No pollMs: the default 200 ms, cut to what is left of a 120 ms timeout: two counts, not a spin.
+  assert.ok(hp.stats.length <= 3, `${hp.stats.length} polls`);
+  // api/web1 is no target but shares a name with one, in a target's backend.
+  hp.reset();
+  hp.servers.push({ be: 'api', beId: 4, name: 'web1', admin: 0, op: 2, w: 1, iw: 1, scur: 7 });
+  const r = await setServerState({ socket: hp.sock, refs: ['app/web1', 'api/a1'], action: 'drain', wait: true, waitTimeoutMs: 50, pollMs: 1000 });
+  assert.equal(r.wait?.sessions, 0, 'api/web1\'s sessions are not counted');
+});
