@@ -2,7 +2,7 @@
 # Mutation testing (StrykerJS) of one state-changing module against its focused tests.
 # Not part of npm test or CI: each module takes minutes. See docs/DEV.md "Mutation testing".
 #   bash scripts/mutation.sh MODULE [stryker args...]
-#   MODULE: fs, fs-host, files, host, runtime, install, install-host, ipvs-apply, netlink
+#   MODULE: fs, fs-host, files, host, runtime, install, install-host, ipvs-apply, ipvs-plan, netlink
 #   (stryker/modules.mjs)
 #   e.g. bash scripts/mutation.sh fs --mutate 'src/util/fs.ts:289-424'
 #        (one --mutate, one range: a second --mutate replaces the first, and a comma list of

@@ -13,10 +13,12 @@ export const modules = {
     mutate: ['src/util/fs.ts'],
     tests: [...unit('fs-atomic', 'mut-fs')],
   },
+  // Confined: the real CLI installs under a temp --root, but a mutant of a path could reach /.
   'fs-host': {
     mutate: ['src/util/fs.ts'],
     tests: [...unit('fs-atomic', 'mut-fs'), ...host('files-safety')],
     bundle: true,
+    confine: true,
   },
   files: {
     mutate: ['src/converge/files.ts'],
@@ -34,7 +36,7 @@ export const modules = {
   // installNode with stand-in daemons under a temp --root (test/support/fake-daemons.ts).
   install: {
     mutate: ['src/cluster/install.ts'],
-    tests: [...unit('install-node', 'mut-install')],
+    tests: [...unit('install-node', 'mut-install', 'mut-install-pcmk')],
     confine: true,
   },
   // The same module judged by the real CLI as root (real daemon checks, chown): minutes a mutant.
@@ -47,6 +49,13 @@ export const modules = {
   'ipvs-apply': {
     mutate: ['src/ipvs/driver.ts'],
     tests: [...unit('netlink-driver', 'netlink-rollback', 'mut-ipvs-apply')],
+  },
+  // The pure plan (what gets added, changed, deleted; apply order) and restore's guards around it
+  // (refuseWipe: a plan deleting every service; loadDesired: no input). Two files: pass one
+  // --mutate range per run (src/ipvs/plan.ts:95-218, src/ipvs/restore.ts:132-168).
+  'ipvs-plan': {
+    mutate: ['src/ipvs/plan.ts', 'src/ipvs/restore.ts'],
+    tests: [...unit('ipvs-plan', 'ipvs-plan-shared', 'ipvs-validate-restore', 'ipvs-restore', 'mut-ipvs-plan')],
   },
   netlink: {
     mutate: ['src/ipvs/netlink/driver.ts'],
