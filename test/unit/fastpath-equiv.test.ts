@@ -19,7 +19,7 @@ import { decodeAttrs, encodeAttrs, type AttrValues } from '../../src/ipvs/netlin
 import { decodeAttrs as oldDecodeAttrs, encodeAttrs as oldEncodeAttrs } from './legacy/attrs.js';
 import { encodeGenl, parseMessages } from '../../src/ipvs/netlink/message.js';
 import { encodeGenl as oldEncodeGenl, parseMessages as oldParseMessages } from './legacy/message.js';
-import { destAttrs, serviceAttrs, serviceIdAttrs } from '../../src/ipvs/netlink/ipvs.js';
+import { destAttrs, destIdAttrs, opRequest, serviceAttrs, serviceIdAttrs } from '../../src/ipvs/netlink/ipvs.js';
 
 const RUNS = Number(process.env.LBCTL_FUZZ_RUNS ?? 2000);
 
@@ -144,7 +144,14 @@ test('netlink: service and dest attribute sets encode to the old bytes and decod
     if (!t) return;
     for (const svc of t.services) {
       const sets: AttrValues[] = [{ service: serviceAttrs(svc) }, { service: serviceIdAttrs(svc) }];
-      for (const d of svc.destinations) sets.push({ service: serviceIdAttrs(svc), dest: destAttrs(d) });
+      for (const d of svc.destinations) {
+        sets.push({ service: serviceIdAttrs(svc), dest: destAttrs(d) });
+        // opRequest hands the service identity over encoded: the same bytes on the wire.
+        for (const kind of ['addDest', 'editDest', 'delDest'] as const) {
+          const want = oldEncodeAttrs('cmd', { service: serviceIdAttrs(svc), dest: kind === 'delDest' ? destIdAttrs(d) : destAttrs(d) });
+          assert.deepEqual(encodeAttrs('cmd', opRequest({ kind, service: svc, dest: d }).attrs), want, kind);
+        }
+      }
       for (const v of sets) {
         const mine = encodeAttrs('cmd', v);
         assert.deepEqual(mine, oldEncodeAttrs('cmd', v));
@@ -161,6 +168,18 @@ test('netlink: service and dest attribute sets encode to the old bytes and decod
   }
   assert.deepEqual(outcome(() => encodeGenl({ family: 0x10000, cmd: 1, version: 1, flags: 0, seq: 1, pid: 1, attrs: Buffer.alloc(0) })),
     outcome(() => oldEncodeGenl({ family: 0x10000, cmd: 1, version: 1, flags: 0, seq: 1, pid: 1, attrs: Buffer.alloc(0) })));
+});
+
+test('netlink: a service changed in place is encoded afresh, not from the cache', () => {
+  const svc = parseRules('-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.1.5:80 -m', 'f').services[0];
+  const d = svc.destinations[0];
+  const bytes = () => encodeAttrs('cmd', opRequest({ kind: 'addDest', service: svc, dest: d }).attrs);
+  const before = bytes();
+  for (const change of [() => { svc.port = 81; }, () => { svc.address = '10.0.0.2'; }, () => { svc.protocol = 'udp'; }]) {
+    change();
+    assert.deepEqual(bytes(), oldEncodeAttrs('cmd', { service: serviceIdAttrs(svc), dest: destAttrs(d) }));
+  }
+  assert.notDeepEqual(bytes(), before);
 });
 
 test('netlink: decoding random attribute bytes gives the old values or the old error', () => {

@@ -192,7 +192,8 @@ function valueLen(spec: AttrSpec, v: unknown): number {
     case 'string': return Buffer.byteLength(v as string, 'utf8') + 1;
     case 'in_addr': return spec.len ?? (v as Buffer).length;
     case 'binary': return (v as Buffer).length;
-    default: return setLen(spec.nested!, v as AttrValues);
+    // A nest given already encoded (a service's identity, repeated by each of its real servers).
+    default: return Buffer.isBuffer(v) ? v.length : setLen(spec.nested!, v as AttrValues);
   }
 }
 
@@ -245,7 +246,9 @@ function writeSet(set: AttrSetName, values: AttrValues, buf: Buffer, off: number
       }
       case 'binary': len = (v as Buffer).copy(buf, p); break;
       case 'flags': put32le(buf, (v as IpvsFlags).flags >>> 0, p); put32le(buf, (v as IpvsFlags).mask >>> 0, p + 4); len = 8; break;
-      case 'nested': len = writeSet(spec.nested!, v as AttrValues, buf, p) - p; break;
+      case 'nested':
+        if (Buffer.isBuffer(v)) { buf.set(v, p); len = v.length; } else len = writeSet(spec.nested!, v as AttrValues, buf, p) - p;
+        break;
       case 'pad': len = 0; break;
     }
     put16le(buf, NLA_HDRLEN + len, start);
@@ -263,7 +266,8 @@ function writeSet(set: AttrSetName, values: AttrValues, buf: Buffer, off: number
  * a 10,000-server restore encodes 11,000 of these.
  */
 export function encodeAttrs(set: AttrSetName, values: AttrValues): Buffer {
-  const buf = Buffer.alloc(setLen(set, values));
+  // From node's shared pool (small sizes) rather than an ArrayBuffer each; zeroed for the padding.
+  const buf = Buffer.allocUnsafe(setLen(set, values)).fill(0);
   writeSet(set, values, buf, 0);
   return buf;
 }
