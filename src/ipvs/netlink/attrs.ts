@@ -266,8 +266,7 @@ function writeSet(set: AttrSetName, values: AttrValues, buf: Buffer, off: number
  * a 10,000-server restore encodes 11,000 of these.
  */
 export function encodeAttrs(set: AttrSetName, values: AttrValues): Buffer {
-  // From node's shared pool (small sizes) rather than an ArrayBuffer each; zeroed for the padding.
-  const buf = Buffer.allocUnsafe(setLen(set, values)).fill(0);
+  const buf = Buffer.alloc(setLen(set, values));
   writeSet(set, values, buf, 0);
   return buf;
 }

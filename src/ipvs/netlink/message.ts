@@ -41,7 +41,7 @@ export interface GenlRequest {
 const align4 = (n: number) => (n + 3) & ~3;
 
 export function encodeGenl(r: GenlRequest): Buffer {
-  const b = Buffer.allocUnsafe(genlLength(r.attrs)).fill(0);
+  const b = Buffer.alloc(genlLength(r.attrs));
   writeGenl(b, 0, r.family, r.cmd, r.version, r.flags, r.seq, r.pid, r.attrs);
   return b;
 }
