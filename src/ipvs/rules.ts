@@ -5,7 +5,7 @@
  */
 import { LbctlError, InputError } from '../cli/errors.js';
 import { DEFAULTS, TUN_TYPES, type ForwardMethod, type TunCsum, type TunType } from './constants.js';
-import { formatHostPort, parseHostPort, parsePort, type Family } from '../net/address.js';
+import { formatHostPort, hostPort, parsePort, type Family } from '../net/address.js';
 import {
   defaultNetmask, normalizeSchedFlags, serviceKey, serviceSelector, sortTable,
   type Destination, type IpvsTable, type ServiceProtocol, type VirtualService,
@@ -19,15 +19,18 @@ export const MAX_RULES_LINE = 4096;
 /** A parsed service selector (-t/-u/--sctp-service/-f [-6]). */
 export interface ServiceSelector { protocol: ServiceProtocol; family: Family; address?: string; port?: number; fwmark?: number }
 
-const SERVICE_SWITCHES: Record<string, ServiceProtocol> = {
-  '-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp', '-f': 'fwmark', '--fwmark-service': 'fwmark',
-};
 
-const LONG: Record<string, string> = {
-  '--add-service': '-A', '--edit-service': '-E', '--delete-service': '-D', '--add-server': '-a', '--edit-server': '-e', '--delete-server': '-d',
-  '--clear': '-C', '--scheduler': '-s', '--persistent': '-p', '--netmask': '-M', '--sched-flags': '-b', '--ops': '-o', '--ipv6': '-6',
-  '--real-server': '-r', '--gatewaying': '-g', '--ipip': '-i', '--masquerading': '-m', '--weight': '-w', '--u-threshold': '-x', '--l-threshold': '-y',
-};
+const LONG = new Map<string, string>([
+  ['--add-service', '-A'], ['--edit-service', '-E'], ['--delete-service', '-D'], ['--add-server', '-a'], ['--edit-server', '-e'], ['--delete-server', '-d'],
+  ['--clear', '-C'], ['--scheduler', '-s'], ['--persistent', '-p'], ['--netmask', '-M'], ['--sched-flags', '-b'], ['--ops', '-o'], ['--ipv6', '-6'],
+  ['--real-server', '-r'], ['--gatewaying', '-g'], ['--ipip', '-i'], ['--masquerading', '-m'], ['--weight', '-w'], ['--u-threshold', '-x'], ['--l-threshold', '-y'],
+]);
+
+/** A long option as its short form; anything else unchanged. */
+function short(x: string): string {
+  if (x.length < 3 || x.charCodeAt(1) !== 45 /* - */) return x;
+  return LONG.get(x) ?? x;
+}
 
 export function parseSelector(protocol: ServiceProtocol, value: string, ipv6: boolean, where?: string, trusted = false): ServiceSelector {
   if (protocol === 'fwmark') {
@@ -40,19 +43,68 @@ export function parseSelector(protocol: ServiceProtocol, value: string, ipv6: bo
     }
     return { protocol, family: ipv6 ? 'inet6' : 'inet', fwmark: Number(value) };
   }
-  const hp = parseHostPort(value, { what: 'virtual service', portRequired: true });
+  const hp = hostPort(value, 'virtual service', true);
   return { protocol, family: hp.family, address: hp.address, port: hp.port };
 }
 
-interface ParsedLine { op: '-A' | '-a' | '-C'; svc?: VirtualService; sel?: ServiceSelector; dest?: Destination }
+const isDigit = (c: number) => c >= 48 && c <= 57;
+function allDigits(v: string): boolean {
+  if (!v.length) return false;
+  for (let i = 0; i < v.length; i++) if (!isDigit(v.charCodeAt(i))) return false;
+  return true;
+}
 
-/** Parse one rules line's tokens. Throws with `where` = file:line. */
-function parseLine(tokens: string[], where: string, trusted: boolean, selectors?: Map<string, ServiceSelector>): ParsedLine {
-  const t = tokens.map((x) => LONG[x] ?? x);
-  const op = t[0];
-  if (op === '-C') return { op: '-C' };
+/**
+ * Errors of one line carry no place: parseRules adds file:line when it catches them, so the
+ * place string is only built for a line that fails.
+ */
+function badRule(message: string, hint?: string): InputError {
+  return new InputError(message, { code: 'EBADRULE', hint });
+}
+
+/** The value after option tk[i] (long options in short form), or an error when there is none. */
+function need(tk: string[], n: number, i: number, flag: string): string {
+  const v = i + 1 < n ? short(tk[i + 1]) : undefined;
+  // A value may not look like an option; "-5" (a negative mark from ipvsadm -Sn) is a value.
+  if (v === undefined || (v.charCodeAt(0) === 45 && !isDigit(v.charCodeAt(1)))) throw badRule(`option ${flag} needs a value`);
+  return v;
+}
+
+function num(v: string, what: string): number {
+  if (!allDigits(v)) throw badRule(`${what} "${v}" is not a number`);
+  return Number(v);
+}
+
+/** A selector parsed once per file, with its service key. */
+interface SelectorEntry { sel: ServiceSelector; key: string }
+
+/** What the parser carries from line to line (one per parseRules call): no allocation per line for it. */
+interface LineState {
+  trusted: boolean;
+  /** Per protocol and -6: selector text -> entry. */
+  selectors: Map<string, SelectorEntry>[];
+  /** The last line's result. */
+  op: '-A' | '-a' | '-C';
+  entry: SelectorEntry | undefined;
+  svc: VirtualService | undefined;
+  dest: Destination | undefined;
+}
+
+const PROTO_INDEX: Record<ServiceProtocol, number> = { tcp: 0, udp: 1, sctp: 2, fwmark: 3 };
+
+/** The forwarding switches of a line in order, for the conflict message (error path only). */
+function forwardSwitches(tk: string[], n: number): string {
+  const out: string[] = [];
+  for (let i = 1; i < n; i++) { const a = short(tk[i]); if (a === '-m' || a === '-g' || a === '-i') out.push(a); }
+  return out.join(' ');
+}
+
+/** Parse one rules line's tokens tk[0, n) into st. Throws; parseRules adds file:line. */
+function parseLine(tk: string[], n: number, st: LineState): void {
+  const op = short(tk[0]);
+  if (op === '-C') { st.op = '-C'; return; }
   if (op !== '-A' && op !== '-a') {
-    throw new InputError(`unsupported rule "${tokens[0]}"`, { code: 'EBADRULE', where, hint: 'a rules file holds -A (service) and -a (real server) lines as ipvsadm-save writes them' });
+    throw badRule(`unsupported rule "${tk[0]}"`, 'a rules file holds -A (service) and -a (real server) lines as ipvsadm-save writes them');
   }
   let protocol: ServiceProtocol | undefined;
   let selValue: string | undefined;
@@ -60,79 +112,86 @@ function parseLine(tokens: string[], where: string, trusted: boolean, selectors?
   let scheduler: string | undefined;
   let persistence = 0;
   let netmask: string | undefined;
-  let schedFlags: string[] = [];
+  let schedFlags: string[] | undefined;
   let onePacket = false;
   let pe: string | undefined;
   let real: string | undefined;
-  const forwards: ForwardMethod[] = [];
+  let forward: ForwardMethod | undefined;
+  let forwards = 0;
   let weight: number | undefined;
   let upper = 0;
   let lower = 0;
   let tunType: TunType | undefined;
   let tunPort: number | undefined;
   let tunCsum: TunCsum | undefined;
-  const need = (i: number, flag: string): string => {
-    const v = t[i + 1];
-    if (v === undefined || (v.startsWith('-') && !/^-\d/.test(v))) throw new InputError(`option ${flag} needs a value`, { code: 'EBADRULE', where });
-    return v;
-  };
-  const num = (v: string, what: string): number => {
-    if (!/^\d+$/.test(v)) throw new InputError(`${what} "${v}" is not a number`, { code: 'EBADRULE', where });
-    return Number(v);
-  };
-  for (let i = 1; i < t.length; i++) {
-    const a = t[i];
-    if (a in SERVICE_SWITCHES) {
-      if (protocol) throw new InputError('more than one service given', { code: 'EBADRULE', where, hint: 'use one of -t, -u, --sctp-service, -f' });
-      protocol = SERVICE_SWITCHES[a]; selValue = need(i, a); i++;
-    } else if (a === '-6') ipv6 = true;
-    else if (a === '-s') { scheduler = need(i, a); i++; }
-    else if (a === '-p') {
-      persistence = DEFAULTS.persistenceTimeout;
-      if (t[i + 1] !== undefined && /^\d+$/.test(t[i + 1])) { persistence = num(t[i + 1], 'persistence timeout'); i++; }
-      if (persistence < 1) throw new InputError('persistence timeout must be at least 1 second', { code: 'EBADRULE', where });
-    } else if (a === '-M') { netmask = need(i, a); i++; }
-    else if (a === '-b') { schedFlags = need(i, a).split(','); i++; }
-    else if (a === '--pe') { pe = need(i, a); i++; }
-    else if (a === '-o') onePacket = true;
-    else if (a === '-r') { real = need(i, a); i++; }
-    else if (a === '-g') forwards.push('droute');
-    else if (a === '-i') forwards.push('tunnel');
-    else if (a === '-m') forwards.push('masq');
-    else if (a === '-w') { weight = num(need(i, a), 'weight'); i++; }
-    else if (a === '-x') { upper = num(need(i, a), 'upper threshold'); i++; }
-    else if (a === '-y') { lower = num(need(i, a), 'lower threshold'); i++; }
-    else if (a === '--tun-type') {
-      const v = need(i, a); i++;
-      if (!(TUN_TYPES as readonly string[]).includes(v)) throw new InputError(`unknown tunnel type "${v}"`, { code: 'EBADRULE', where, hint: 'use ipip, gue or gre' });
-      tunType = v as TunType;
-    } else if (a === '--tun-port') { tunPort = parsePort(need(i, a), 'tunnel port'); i++; }
-    else if (a === '--tun-nocsum' || a === '--tun-csum' || a === '--tun-remcsum') tunCsum = a.slice(6) as TunCsum;
-    else throw new InputError(`unknown option "${tokens[i]}"`, { code: 'EBADRULE', where, hint: 'see ipvsadm(8) for the rules syntax' });
+  for (let i = 1; i < n; i++) {
+    const a = short(tk[i]);
+    let svcProto: ServiceProtocol | undefined;
+    switch (a) {
+      case '-t': case '--tcp-service': svcProto = 'tcp'; break;
+      case '-u': case '--udp-service': svcProto = 'udp'; break;
+      case '--sctp-service': svcProto = 'sctp'; break;
+      case '-f': case '--fwmark-service': svcProto = 'fwmark'; break;
+      case '-6': ipv6 = true; break;
+      case '-s': scheduler = need(tk, n, i, a); i++; break;
+      case '-p':
+        persistence = DEFAULTS.persistenceTimeout;
+        if (i + 1 < n && allDigits(short(tk[i + 1]))) { persistence = num(short(tk[i + 1]), 'persistence timeout'); i++; }
+        if (persistence < 1) throw badRule('persistence timeout must be at least 1 second');
+        break;
+      case '-M': netmask = need(tk, n, i, a); i++; break;
+      case '-b': schedFlags = need(tk, n, i, a).split(','); i++; break;
+      case '--pe': pe = need(tk, n, i, a); i++; break;
+      case '-o': onePacket = true; break;
+      case '-r': real = need(tk, n, i, a); i++; break;
+      case '-g': forward ??= 'droute'; forwards++; break;
+      case '-i': forward ??= 'tunnel'; forwards++; break;
+      case '-m': forward ??= 'masq'; forwards++; break;
+      case '-w': weight = num(need(tk, n, i, a), 'weight'); i++; break;
+      case '-x': upper = num(need(tk, n, i, a), 'upper threshold'); i++; break;
+      case '-y': lower = num(need(tk, n, i, a), 'lower threshold'); i++; break;
+      case '--tun-type': {
+        const v = need(tk, n, i, a); i++;
+        if (!(TUN_TYPES as readonly string[]).includes(v)) throw new InputError(`unknown tunnel type "${v}"`, { code: 'EBADRULE', hint: 'use ipip, gue or gre' });
+        tunType = v as TunType;
+        break;
+      }
+      case '--tun-port': tunPort = parsePort(need(tk, n, i, a), 'tunnel port'); i++; break;
+      case '--tun-nocsum': case '--tun-csum': case '--tun-remcsum': tunCsum = a.slice(6) as TunCsum; break;
+      default: throw badRule(`unknown option "${tk[i]}"`, 'see ipvsadm(8) for the rules syntax');
+    }
+    if (svcProto) {
+      if (protocol) throw badRule('more than one service given', 'use one of -t, -u, --sctp-service, -f');
+      protocol = svcProto; selValue = need(tk, n, i, a); i++;
+    }
   }
-  if (!protocol || selValue === undefined) throw new InputError('no virtual service given', { code: 'EBADRULE', where, hint: 'add -t ADDR:PORT, -u ADDR:PORT, --sctp-service ADDR:PORT or -f MARK' });
+  if (!protocol || selValue === undefined) throw badRule('no virtual service given', 'add -t ADDR:PORT, -u ADDR:PORT, --sctp-service ADDR:PORT or -f MARK');
   // Every -a line repeats its service's selector: parse each distinct one once per file.
-  const selKey = `${protocol} ${selValue}${ipv6 ? ' -6' : ''}`;
-  let sel = selectors?.get(selKey);
-  if (!sel) {
-    sel = parseSelector(protocol, selValue, ipv6, where, trusted);
-    selectors?.set(selKey, sel);
+  const byText = st.selectors[PROTO_INDEX[protocol] * 2 + (ipv6 ? 1 : 0)];
+  let entry = byText.get(selValue);
+  if (!entry) {
+    const sel = parseSelector(protocol, selValue, ipv6, undefined, st.trusted);
+    entry = { sel, key: serviceKey(sel) };
+    byText.set(selValue, entry);
   }
+  const sel = entry.sel;
+  st.entry = entry;
   if (op === '-A') {
-    if (real || forwards.length || weight !== undefined) throw new InputError('real-server options on a service line', { code: 'EBADRULE', where, hint: 'put -r/-g/-i/-m/-w on an -a line' });
+    if (real || forwards || weight !== undefined) throw badRule('real-server options on a service line', 'put -r/-g/-i/-m/-w on an -a line');
     const svc: VirtualService = {
       ...sel, scheduler: (scheduler ?? DEFAULTS.scheduler) as Scheduler, persistence, netmask: netmask ?? defaultNetmask(sel.family),
-      schedFlags: normalizeSchedFlags(schedFlags), onePacket, pe, destinations: [],
+      schedFlags: normalizeSchedFlags(schedFlags ?? []), onePacket, pe, destinations: [],
     };
     if (!pe) delete svc.pe;
-    if (!trusted) validateService(svc);
-    return { op, svc, sel };
+    if (!st.trusted) validateService(svc);
+    st.op = '-A'; st.svc = svc;
+    return;
   }
-  if (scheduler || persistence || netmask || schedFlags.length || pe || onePacket) throw new InputError('service options on a real-server line', { code: 'EBADRULE', where, hint: 'put -s/-p/-M/-b/--pe on the -A line' });
-  if (!real) throw new InputError('real-server line without -r', { code: 'EBADRULE', where, hint: 'add -r ADDR[:PORT]' });
-  if (forwards.length > 1) throw new InputError(`conflicting forwarding methods ${forwards.map((f) => ({ masq: '-m', droute: '-g', tunnel: '-i' })[f]).join(' ')}`, { code: 'EBADRULE', where, hint: 'give one of -g, -i, -m' });
-  const dest = makeDestination(sel, real, { forward: forwards[0], weight, upper, lower, tunType, tunPort, tunCsum }, where);
-  return { op, sel, dest };
+  if (scheduler || persistence || netmask || (schedFlags && schedFlags.length) || pe || onePacket) throw badRule('service options on a real-server line', 'put -s/-p/-M/-b/--pe on the -A line');
+  if (!real) throw badRule('real-server line without -r', 'add -r ADDR[:PORT]');
+  if (forwards > 1) throw badRule(`conflicting forwarding methods ${forwardSwitches(tk, n)}`, 'give one of -g, -i, -m');
+  st.op = '-a';
+  st.dest = destination(sel, real, forward, weight, upper, lower, tunType, tunPort, tunCsum, undefined);
 }
 
 export interface DestinationOptions {
@@ -141,24 +200,31 @@ export interface DestinationOptions {
 
 /** Build a destination with ipvsadm's defaults filled in (forward -g, weight 1, port = service port). */
 export function makeDestination(sel: ServiceSelector, real: string, o: DestinationOptions, where?: string): Destination {
-  const hp = parseHostPort(real, { what: 'real server' });
+  return destination(sel, real, o.forward, o.weight, o.upper, o.lower, o.tunType, o.tunPort, o.tunCsum, where);
+}
+
+function destination(
+  sel: ServiceSelector, real: string, fwd: ForwardMethod | undefined, weight: number | undefined, upper: number | undefined, lower: number | undefined,
+  tunType: TunType | undefined, tunPort: number | undefined, tunCsum: TunCsum | undefined, where: string | undefined,
+): Destination {
+  const hp = hostPort(real, 'real server', false);
   if (sel.protocol !== 'fwmark' && hp.family !== sel.family) {
     throw new LbctlError(`real server ${real} is ${hp.family === 'inet6' ? 'IPv6' : 'IPv4'} but the service is not`, 2, { code: 'EBADADDR', where, hint: 'use the same address family as the virtual service' });
   }
-  const forward = o.forward ?? DEFAULTS.forward;
-  if ((o.tunType || o.tunPort !== undefined || o.tunCsum) && forward !== 'tunnel') {
+  const forward = fwd ?? DEFAULTS.forward;
+  if ((tunType || tunPort !== undefined || tunCsum) && forward !== 'tunnel') {
     throw new LbctlError('--tun-* options need tunnel forwarding (-i)', 2, { code: 'EBADTUN', where, hint: 'add -i or drop the --tun-* options' });
   }
-  if (forward === 'tunnel' && o.tunType === 'gue' && !o.tunPort) {
+  if (forward === 'tunnel' && tunType === 'gue' && !tunPort) {
     throw new LbctlError('a GUE tunnel needs --tun-port', 2, { code: 'EBADTUN', where, hint: 'add --tun-port PORT' });
   }
-  if (forward === 'tunnel' && o.tunPort && o.tunType !== 'gue') {
+  if (forward === 'tunnel' && tunPort && tunType !== 'gue') {
     throw new LbctlError('--tun-port applies to --tun-type gue only', 2, { code: 'EBADTUN', where });
   }
-  if (o.tunCsum && o.tunType !== 'gue' && o.tunType !== 'gre') {
+  if (tunCsum && tunType !== 'gue' && tunType !== 'gre') {
     throw new LbctlError('--tun-*csum applies to gue and gre tunnels only', 2, { code: 'EBADTUN', where });
   }
-  if (o.tunCsum === 'remcsum' && o.tunType !== 'gue') {
+  if (tunCsum === 'remcsum' && tunType !== 'gue') {
     throw new LbctlError('--tun-remcsum applies to gue tunnels only (as ipvsadm and the kernel require)', 2, { code: 'EBADTUN', where });
   }
   const d: Destination = {
@@ -166,22 +232,35 @@ export function makeDestination(sel: ServiceSelector, real: string, o: Destinati
     port: hp.port ?? sel.port ?? 0,
     family: hp.family,
     forward,
-    weight: o.weight ?? DEFAULTS.weight,
-    upperThreshold: o.upper ?? 0,
-    lowerThreshold: o.lower ?? 0,
+    weight: weight ?? DEFAULTS.weight,
+    upperThreshold: upper ?? 0,
+    lowerThreshold: lower ?? 0,
   };
   if (forward === 'tunnel') {
-    d.tunType = o.tunType ?? 'ipip';
-    if (d.tunType === 'gue') d.tunPort = o.tunPort;
-    if (d.tunType !== 'ipip') d.tunCsum = o.tunCsum ?? 'nocsum';
+    d.tunType = tunType ?? 'ipip';
+    if (d.tunType === 'gue') d.tunPort = tunPort;
+    if (d.tunType !== 'ipip') d.tunCsum = tunCsum ?? 'nocsum';
   }
   return validateDestination(sel, d);
 }
 
-/** Tokenise a line; ipvsadm-save never quotes, so whitespace splitting is exact. */
-function tokens(line: string): string[] {
-  const hash = line.indexOf('#');
-  return (hash >= 0 ? line.slice(0, hash) : line).split(/[ \t\r\f\v]+/).filter(Boolean);
+/**
+ * Split text[start, end) into tk (reused from line to line); returns the token count. '#'
+ * starts a comment; ipvsadm-save never quotes, so splitting at [ \t\r\f\v] is exact.
+ */
+function tokenize(text: string, start: number, end: number, tk: string[]): number {
+  let n = 0;
+  let from = -1;
+  let i = start;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 35 /* # */) break;
+    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+      if (from >= 0) { tk[n++] = text.slice(from, i); from = -1; }
+    } else if (from < 0) from = i;
+  }
+  if (from >= 0) tk[n++] = text.slice(from, i);
+  return n;
 }
 
 export interface ParseRulesOptions {
@@ -201,38 +280,40 @@ export interface ParseRulesOptions {
 export function parseRules(text: string, file = '<stdin>', opts: ParseRulesOptions = {}): IpvsTable {
   const services = new Map<string, VirtualService>();
   const destKeys = new Map<string, Set<string>>();
-  const selectors = new Map<string, ServiceSelector>();
+  const st: LineState = {
+    trusted: Boolean(opts.trusted), selectors: [0, 1, 2, 3, 4, 5, 6, 7].map(() => new Map()), op: '-C', entry: undefined, svc: undefined, dest: undefined,
+  };
+  const tk: string[] = [];
   let start = 0;
   for (let n = 1; start <= text.length; n++) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const where = `${file}:${n}`;
-    if (end - start > MAX_RULES_LINE) throw new InputError(`line is longer than ${MAX_RULES_LINE} bytes`, { code: 'ELINE', where, hint: 'is this a rules file?' });
-    const line = text.slice(start, end);
+    if (end - start > MAX_RULES_LINE) throw new InputError(`line is longer than ${MAX_RULES_LINE} bytes`, { code: 'ELINE', where: `${file}:${n}`, hint: 'is this a rules file?' });
+    const nt = tokenize(text, start, end, tk);
     start = end + 1;
-    const tk = tokens(line);
-    if (!tk.length) continue;
-    let p: ParsedLine;
+    if (!nt) continue;
     try {
-      p = parseLine(tk, where, Boolean(opts.trusted), selectors);
+      parseLine(tk, nt, st);
     } catch (e) {
-      if (e instanceof LbctlError && !(e instanceof InputError)) throw new InputError(e.message, { code: e.code, where, hint: e.hint });
+      // Errors of the line itself have no place yet; those of the model (exit 2) become input errors (exit 3) here.
+      if (e instanceof LbctlError && (!(e instanceof InputError) || e.where === undefined)) throw new InputError(e.message, { code: e.code, where: `${file}:${n}`, hint: e.hint });
       throw e;
     }
-    if (p.op === '-C') continue;
-    const key = serviceKey(p.sel!);
-    if (p.op === '-A') {
-      if (services.has(key)) throw new InputError(`service ${serviceSelector(p.sel!)} is defined twice`, { code: 'EDUPSVC', where });
-      services.set(key, p.svc!);
+    if (st.op === '-C') continue;
+    const { key, sel } = st.entry!;
+    if (st.op === '-A') {
+      if (services.has(key)) throw new InputError(`service ${serviceSelector(sel)} is defined twice`, { code: 'EDUPSVC', where: `${file}:${n}` });
+      services.set(key, st.svc!);
       destKeys.set(key, new Set());
     } else {
       const svc = services.get(key);
-      if (!svc) throw new InputError(`real server for undefined service ${serviceSelector(p.sel!)}`, { code: 'ENOSVC', where, hint: 'add its -A line before the -a lines' });
-      const dk = formatHostPort(p.dest!.address, p.dest!.port);
+      if (!svc) throw new InputError(`real server for undefined service ${serviceSelector(sel)}`, { code: 'ENOSVC', where: `${file}:${n}`, hint: 'add its -A line before the -a lines' });
+      const dest = st.dest!;
+      const dk = formatHostPort(dest.address, dest.port);
       const seen = destKeys.get(key)!;
-      if (seen.has(dk)) throw new InputError(`real server ${dk} is listed twice for ${serviceSelector(p.sel!)}`, { code: 'EDUPDEST', where });
+      if (seen.has(dk)) throw new InputError(`real server ${dk} is listed twice for ${serviceSelector(sel)}`, { code: 'EDUPDEST', where: `${file}:${n}` });
       seen.add(dk);
-      svc.destinations.push(p.dest!);
+      svc.destinations.push(dest);
     }
   }
   return { services: [...services.values()] };

@@ -64,7 +64,8 @@ function checkAddress(target: 'service' | 'destination', what: string, v: unknow
 /** Throws FieldError on the first field that does not fit; returns the service unchanged. */
 export function validateService(s: VirtualService): VirtualService {
   const svc = 'service';
-  if (!['tcp', 'udp', 'sctp', 'fwmark'].includes(s.protocol)) throw new FieldError(svc, 'protocol', `protocol ${JSON.stringify(s.protocol)} is not tcp, udp, sctp or fwmark`, 'EBADPROTO');
+  const p = s.protocol;
+  if (p !== 'tcp' && p !== 'udp' && p !== 'sctp' && p !== 'fwmark') throw new FieldError(svc, 'protocol', `protocol ${JSON.stringify(s.protocol)} is not tcp, udp, sctp or fwmark`, 'EBADPROTO');
   if (s.family !== 'inet' && s.family !== 'inet6') throw new FieldError(svc, 'family', `family ${JSON.stringify(s.family)} is not inet or inet6`, 'EBADFAMILY');
   if (!isInt(s.persistence) || s.persistence < 0 || s.persistence > LIMITS.persistence) {
     throw new FieldError(svc, 'persistence', `persistence timeout ${s.persistence} is out of range`, 'EBADNUM', `use 1-${LIMITS.persistence} seconds (31 days), or 0 for none`);
@@ -116,7 +117,7 @@ export function validateDestination(s: Pick<VirtualService, 'protocol' | 'family
     throw new FieldError(dst, 'address', `real server ${d.address} is ${d.family === 'inet6' ? 'IPv6' : 'IPv4'} but the service is not`, 'EBADADDR', 'use the same address family as the virtual service');
   }
   intIn(dst, 'port', 'real server port', d.port, 0, LIMITS.port, 'EBADPORT');
-  if (!['masq', 'droute', 'tunnel'].includes(d.forward)) throw new FieldError(dst, 'forward', `forwarding method ${JSON.stringify(d.forward)} is not masq, droute or tunnel`, 'EBADFWD');
+  if (d.forward !== 'masq' && d.forward !== 'droute' && d.forward !== 'tunnel') throw new FieldError(dst, 'forward', `forwarding method ${JSON.stringify(d.forward)} is not masq, droute or tunnel`, 'EBADFWD');
   intIn(dst, 'weight', 'weight', d.weight, 0, LIMITS.weight, 'EBADWEIGHT');
   intIn(dst, 'upperThreshold', 'upper threshold', d.upperThreshold, 0, LIMITS.threshold);
   intIn(dst, 'lowerThreshold', 'lower threshold', d.lowerThreshold, 0, LIMITS.threshold);
@@ -125,9 +126,8 @@ export function validateDestination(s: Pick<VirtualService, 'protocol' | 'family
     throw new FieldError(dst, 'lowerThreshold', `lower threshold ${d.lowerThreshold} is above the upper threshold ${d.upperThreshold}`, 'EBADNUM', 'the kernel needs -y <= -x; set -x too');
   }
   if (d.forward !== 'tunnel') {
-    for (const f of ['tunType', 'tunPort', 'tunCsum'] as const) {
-      if (d[f] !== undefined) throw new FieldError(dst, f, '--tun-* options need tunnel forwarding (-i)', 'EBADTUN', 'add -i or drop the --tun-* options');
-    }
+    const f = d.tunType !== undefined ? 'tunType' : d.tunPort !== undefined ? 'tunPort' : d.tunCsum !== undefined ? 'tunCsum' : undefined;
+    if (f) throw new FieldError(dst, f, '--tun-* options need tunnel forwarding (-i)', 'EBADTUN', 'add -i or drop the --tun-* options');
     return d;
   }
   if (d.tunType !== undefined && !(TUN_TYPES as readonly string[]).includes(d.tunType)) {
@@ -154,7 +154,9 @@ export function validateDestination(s: Pick<VirtualService, 'protocol' | 'family
  */
 export function validateTable(t: IpvsTable, onError?: (e: FieldError, service: number, dest?: number) => never): IpvsTable {
   const seen = new Set<string>();
-  t.services.forEach((s, i) => {
+  const services = t.services;
+  for (let i = 0; i < services.length; i++) {
+    const s = services[i];
     try { validateService(s); } catch (e) { if (e instanceof FieldError && onError) onError(e, i); throw e; }
     const key = s.protocol === 'fwmark' ? `fwmark|${s.family}|${s.fwmark}` : `${s.protocol}|${s.address}|${s.port}`;
     if (seen.has(key)) {
@@ -164,7 +166,9 @@ export function validateTable(t: IpvsTable, onError?: (e: FieldError, service: n
     }
     seen.add(key);
     const dests = new Set<string>();
-    s.destinations.forEach((d, j) => {
+    const list = s.destinations;
+    for (let j = 0; j < list.length; j++) {
+      const d = list[j];
       try { validateDestination(s, d); } catch (e) { if (e instanceof FieldError && onError) onError(e, i, j); throw e; }
       const dk = `${d.address}|${d.port}`;
       if (dests.has(dk)) {
@@ -173,7 +177,7 @@ export function validateTable(t: IpvsTable, onError?: (e: FieldError, service: n
         throw e;
       }
       dests.add(dk);
-    });
-  });
+    }
+  }
   return t;
 }

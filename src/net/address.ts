@@ -6,17 +6,50 @@ export type Family = 'inet' | 'inet6';
 
 export interface HostPort { address: string; port?: number; family: Family }
 
+/**
+ * A dotted quad exactly as net.isIPv4 accepts it (four decimal octets 0-255, no leading zeros,
+ * nothing else), checked by a char loop. net's regexps cost little on a JIT, but under qemu TCG
+ * each compiled regexp is translated again, and restore checks every address several times.
+ */
+export function isIPv4(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let digits = 0;
+  let val = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      val = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && val === 0) return false; // "01": refused, as net.isIPv4 does
+      val = val * 10 + c - 48;
+      if (val > 255) return false;
+      digits++;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
+/** net.isIPv6, skipping its regexp for text without a colon (every IPv6 text has one). */
+function isIPv6(s: string): boolean {
+  return s.indexOf(':') >= 0 && net.isIPv6(s);
+}
+
 /** Canonical text of an IP address: dotted quad, or RFC 5952 compressed lower-case IPv6. */
 export function canonicalIp(addr: string): string | undefined {
-  if (net.isIPv4(addr)) return addr.split('.').map((o) => String(Number(o))).join('.');
-  if (net.isIPv6(addr)) {
+  // An accepted dotted quad has no leading zeros, so it is its own canonical form.
+  if (isIPv4(addr)) return addr;
+  if (isIPv6(addr)) {
     try { return new URL(`http://[${addr}]/`).hostname.slice(1, -1); } catch { return undefined; }
   }
   return undefined;
 }
 
 export function familyOf(addr: string): Family {
-  return net.isIPv6(addr) ? 'inet6' : 'inet';
+  return isIPv6(addr) ? 'inet6' : 'inet';
 }
 
 let servicesCache: Map<string, number> | undefined;
@@ -50,8 +83,14 @@ function hostNames(): Map<string, string> {
   return hostsCache;
 }
 
+const isDigits = (s: string): boolean => {
+  if (!s.length) return false;
+  for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c < 48 || c > 57) return false; }
+  return true;
+};
+
 export function parsePort(text: string, what = 'port'): number {
-  if (/^\d+$/.test(text)) {
+  if (isDigits(text)) {
     const n = Number(text);
     if (n >= 0 && n <= 65535) return n;
     throw new UsageError(`${what} ${text} is out of range`, { code: 'EBADPORT', hint: 'use 0-65535' });
@@ -74,34 +113,39 @@ function parseHost(text: string, what: string): string {
  * "2001:db8::5" (bare IPv6, no port) or "host:http" (names from /etc/hosts and /etc/services).
  */
 export function parseHostPort(text: string, opts: { what?: string; portRequired?: boolean } = {}): HostPort {
-  const what = opts.what ?? 'address';
+  return hostPort(text, opts.what ?? 'address', Boolean(opts.portRequired));
+}
+
+/** parseHostPort without the options object: the rules parser calls it once per line. */
+export function hostPort(text: string, what: string, portRequired: boolean): HostPort {
   const s = text.trim();
   if (!s) throw new UsageError(`${what} is empty`, { code: 'EBADADDR', hint: 'give ADDRESS:PORT, e.g. 10.0.0.1:80' });
   let host: string;
   let portText: string | undefined;
-  const br = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
+  const br = s.charCodeAt(0) === 91 /* [ */ ? /^\[([^\]]+)\](?::(.*))?$/.exec(s) : null;
+  const colon = s.indexOf(':');
   if (br) {
     host = br[1];
     portText = br[2];
     if (portText === '') throw new UsageError(`${what} "${text}" has an empty port`, { code: 'EBADPORT', hint: 'e.g. [2001:db8::1]:80' });
-  } else if ((s.match(/:/g) ?? []).length > 1) {
+  } else if (colon >= 0 && s.indexOf(':', colon + 1) >= 0) {
     host = s; // bare IPv6, no port
   } else {
-    const i = s.lastIndexOf(':');
-    if (i >= 0) { host = s.slice(0, i); portText = s.slice(i + 1); } else host = s;
+    if (colon >= 0) { host = s.slice(0, colon); portText = s.slice(colon + 1); } else host = s;
     if (portText === '') throw new UsageError(`${what} "${text}" has an empty port`, { code: 'EBADPORT', hint: 'e.g. 10.0.0.1:80' });
   }
   const address = parseHost(host, what);
-  if (portText === undefined && opts.portRequired) {
+  if (portText === undefined && portRequired) {
     throw new UsageError(`${what} "${text}" has no port`, { code: 'EBADPORT', hint: 'give ADDRESS:PORT, e.g. 10.0.0.1:80 or [2001:db8::1]:80' });
   }
   const port = portText === undefined ? undefined : parsePort(portText, `port in ${what} "${text}"`);
-  return { address, port, family: familyOf(address) };
+  // address is canonical: IPv6 text always has a colon, a dotted quad never.
+  return { address, port, family: address.indexOf(':') >= 0 ? 'inet6' : 'inet' };
 }
 
 /** "10.0.0.1:80" / "[2001:db8::1]:80" */
 export function formatHostPort(address: string, port: number): string {
-  return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+  return isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /**
@@ -110,11 +154,15 @@ export function formatHostPort(address: string, port: number): string {
  */
 export function ipToBytes(address: string): Buffer {
   const b = Buffer.alloc(16);
-  if (net.isIPv4(address)) {
-    address.split('.').forEach((o, i) => b.writeUInt8(Number(o), i));
+  if (isIPv4(address)) {
+    let k = 0;
+    for (let i = 0; i < address.length; i++) {
+      const c = address.charCodeAt(i);
+      if (c === 46) k++; else b[k] = b[k] * 10 + c - 48;
+    }
     return b;
   }
-  if (!net.isIPv6(address)) throw new TypeError(`not an IP address: ${address}`);
+  if (!isIPv6(address)) throw new TypeError(`not an IP address: ${address}`);
   // Expand "::" and an embedded IPv4 tail into 8 groups.
   let text = address.replace(/%.*$/, '');
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);

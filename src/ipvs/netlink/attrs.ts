@@ -164,15 +164,18 @@ const NLA_F_NESTED = 0x8000;
 const NLA_F_NET_BYTEORDER = 0x4000;
 const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
 
-const byKey = new Map<AttrSetName, Map<string, AttrSpec>>();
-const byId = new Map<AttrSetName, Map<number, AttrSpec>>();
+/** Per set: key -> spec and id -> spec, as plain lookups (a 10,000-server restore encodes 11,000 sets). */
+const byKey = {} as Record<AttrSetName, Map<string, AttrSpec>>;
+const byId = {} as Record<AttrSetName, Array<AttrSpec | undefined>>;
 for (const [set, specs] of Object.entries(ATTR_SETS) as Array<[AttrSetName, AttrSpec[]]>) {
-  byKey.set(set, new Map(specs.map((s) => [s.key, s])));
-  byId.set(set, new Map(specs.map((s) => [s.id, s])));
+  byKey[set] = new Map(specs.map((s) => [s.key, s]));
+  const ids: Array<AttrSpec | undefined> = [];
+  for (const s of specs) ids[s.id] = s;
+  byId[set] = ids;
 }
 
 export function attrSpec(set: AttrSetName, key: string): AttrSpec {
-  const s = byKey.get(set)!.get(key);
+  const s = byKey[set].get(key);
   if (!s) throw new Error(`netlink: no attribute "${key}" in set ${set}`);
   return s;
 }
@@ -189,7 +192,8 @@ function valueLen(spec: AttrSpec, v: unknown): number {
     case 'string': return Buffer.byteLength(v as string, 'utf8') + 1;
     case 'in_addr': return spec.len ?? (v as Buffer).length;
     case 'binary': return (v as Buffer).length;
-    default: return setLen(spec.nested!, v as AttrValues);
+    // A nest given already encoded (a service's identity, repeated by each of its real servers).
+    default: return Buffer.isBuffer(v) ? v.length : setLen(spec.nested!, v as AttrValues);
   }
 }
 
@@ -203,7 +207,20 @@ function setLen(set: AttrSetName, values: AttrValues): number {
   return n;
 }
 
-/** Write `values` at buf[off...]; returns the new offset. buf is zero-filled, so padding is too. */
+/** buf[p, p+2) = v little-endian; out-of-range values go through writeUInt16LE, which throws as before. */
+function put16le(buf: Buffer, v: number, p: number): void {
+  if (v >= 0 && v <= 0xffff) { buf[p] = v; buf[p + 1] = v >>> 8; } else buf.writeUInt16LE(v, p);
+}
+
+function put32le(buf: Buffer, v: number, p: number): void {
+  buf[p] = v; buf[p + 1] = v >>> 8; buf[p + 2] = v >>> 16; buf[p + 3] = v >>> 24;
+}
+
+/**
+ * Write `values` at buf[off...]; returns the new offset. buf is zero-filled, so padding is too.
+ * Byte stores rather than Buffer's write methods: under qemu TCG each call into them costs more
+ * than the store itself.
+ */
 function writeSet(set: AttrSetName, values: AttrValues, buf: Buffer, off: number): number {
   for (const key in values) {
     const v = values[key];
@@ -214,21 +231,29 @@ function writeSet(set: AttrSetName, values: AttrValues, buf: Buffer, off: number
     let len: number;
     switch (spec.type) {
       case 'u8': buf[p] = v as number; len = 1; break;
-      case 'u16': buf.writeUInt16LE(v as number, p); len = 2; break;
-      case 'be16': buf.writeUInt16BE(v as number, p); len = 2; break;
-      case 'u32': buf.writeUInt32LE((v as number) >>> 0, p); len = 4; break;
+      case 'u16': put16le(buf, v as number, p); len = 2; break;
+      case 'be16': if ((v as number) >= 0 && (v as number) <= 0xffff) { buf[p] = (v as number) >>> 8; buf[p + 1] = v as number; } else buf.writeUInt16BE(v as number, p); len = 2; break;
+      case 'u32': put32le(buf, (v as number) >>> 0, p); len = 4; break;
       case 'be32': buf.writeUInt32BE((v as number) >>> 0, p); len = 4; break;
       case 'u64': buf.writeBigUInt64LE(BigInt(v as number), p); len = 8; break;
       case 'string': len = buf.write(v as string, p, 'utf8') + 1; break; // the NUL is already there
-      case 'in_addr': { len = spec.len ?? (v as Buffer).length; (v as Buffer).copy(buf, p, 0, Math.min(len, (v as Buffer).length)); break; }
+      case 'in_addr': {
+        len = spec.len ?? (v as Buffer).length;
+        const n = Math.min(len, (v as Buffer).length);
+        if (v instanceof Uint8Array && n <= 16) for (let i = 0; i < n; i++) buf[p + i] = v[i];
+        else (v as Buffer).copy(buf, p, 0, n);
+        break;
+      }
       case 'binary': len = (v as Buffer).copy(buf, p); break;
-      case 'flags': buf.writeUInt32LE((v as IpvsFlags).flags >>> 0, p); buf.writeUInt32LE((v as IpvsFlags).mask >>> 0, p + 4); len = 8; break;
-      case 'nested': len = writeSet(spec.nested!, v as AttrValues, buf, p) - p; break;
+      case 'flags': put32le(buf, (v as IpvsFlags).flags >>> 0, p); put32le(buf, (v as IpvsFlags).mask >>> 0, p + 4); len = 8; break;
+      case 'nested':
+        if (Buffer.isBuffer(v)) { buf.set(v, p); len = v.length; } else len = writeSet(spec.nested!, v as AttrValues, buf, p) - p;
+        break;
       case 'pad': len = 0; break;
     }
-    buf.writeUInt16LE(NLA_HDRLEN + len, start);
+    put16le(buf, NLA_HDRLEN + len, start);
     // NLA_F_NESTED on nests, as libnl (and so ipvsadm) sends them; the kernel accepts either.
-    buf.writeUInt16LE(spec.id | (spec.type === 'nested' ? NLA_F_NESTED : 0), start + 2);
+    put16le(buf, spec.id | (spec.type === 'nested' ? NLA_F_NESTED : 0), start + 2);
     off = start + NLA_HDRLEN + align4(len);
   }
   return off;
@@ -251,11 +276,12 @@ const MIN_LEN: Partial<Record<AttrType, number>> = { u8: 1, u16: 2, be16: 2, u32
 /** Decode one attribute's payload at buf[off, off+len) (no copies: a dump decodes thousands). */
 function decodeValue(spec: AttrSpec, buf: Buffer, off: number, len: number, skip?: ReadonlySet<string>): unknown {
   if (len < (MIN_LEN[spec.type] ?? 0)) throw new Error(`netlink: attribute ${spec.name} is ${len} bytes, expected ${MIN_LEN[spec.type]}`);
+  // In range: decodeRange keeps off+len within buf, and len is at least the width read.
   switch (spec.type) {
     case 'u8': return buf[off];
-    case 'u16': return buf.readUInt16LE(off);
-    case 'be16': return buf.readUInt16BE(off);
-    case 'u32': return buf.readUInt32LE(off);
+    case 'u16': return buf[off] | (buf[off + 1] << 8);
+    case 'be16': return (buf[off] << 8) | buf[off + 1];
+    case 'u32': return (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16) | (buf[off + 3] << 24)) >>> 0;
     case 'be32': return buf.readUInt32BE(off);
     // Counters as JS numbers: exact up to 2^53 (9 PB of traffic), which is what --json promises.
     case 'u64': return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x100000000;
@@ -270,13 +296,13 @@ function decodeValue(spec: AttrSpec, buf: Buffer, off: number, len: number, skip
 
 function decodeRange(set: AttrSetName, buf: Buffer, start: number, end: number, skip?: ReadonlySet<string>): AttrValues {
   const out: AttrValues = {};
-  const ids = byId.get(set)!;
+  const ids = byId[set];
   let off = start;
   while (off + NLA_HDRLEN <= end) {
-    const len = buf.readUInt16LE(off);
+    const len = buf[off] | (buf[off + 1] << 8);
     if (len < NLA_HDRLEN || off + len > end) throw new Error(`netlink: malformed attribute (len ${len}) in set ${set}`);
-    const spec = ids.get(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK);
-    if (spec && spec.type !== 'pad' && !skip?.has(spec.key)) out[spec.key] = decodeValue(spec, buf, off + NLA_HDRLEN, len - NLA_HDRLEN, skip);
+    const spec = ids[(buf[off + 2] | (buf[off + 3] << 8)) & NLA_TYPE_MASK];
+    if (spec && spec.type !== 'pad' && !(skip && skip.has(spec.key))) out[spec.key] = decodeValue(spec, buf, off + NLA_HDRLEN, len - NLA_HDRLEN, skip);
     off += align4(len);
   }
   return out;

@@ -10,7 +10,7 @@
  */
 import { RejectedError, TimeoutError } from '../../cli/errors.js';
 import {
-  encodeGenl, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+  encodeGenl, genlLength, u32, writeGenl, NLMSG_HDRLEN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
   parseErrno, parseMessages, type NlMsg,
 } from './message.js';
 
@@ -41,8 +41,12 @@ interface Pending {
   /** When lbctl gives up waiting (ms since epoch); checked by one sweeper, not a timer each. */
   deadline: number;
   what: string;
-  done: (err: Error | undefined, msgs: NlMsg[]) => void;
+  /** The message's place in its batch window (0 for single requests), handed to done. */
+  index: number;
+  done: (err: Error | undefined, msgs: NlMsg[], index: number) => void;
 }
+
+const NO_MSGS: NlMsg[] = [];
 
 /**
  * each: NLM_F_ACK on every message (an ACK per change, positive confirmation; the default);
@@ -105,6 +109,8 @@ export class NlConnection {
   }
 
   private receive(datagram: Buffer): void {
+    // ACK datagrams (a batch gets thousands) are read in place; anything else is split into messages.
+    if (this.receiveAcks(datagram)) return;
     let msgs: NlMsg[];
     try { msgs = parseMessages(datagram); } catch (e) {
       this.failAll(new RejectedError(`the kernel sent a malformed netlink message (${(e as Error).message})`, { code: 'EBADREPLY', hint: 'rerun; if it persists, try --driver ipvsadm and report it' }));
@@ -122,9 +128,35 @@ export class NlConnection {
       } else if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) {
         continue;
       } else {
-        p.msgs.push(m);
+        if (p.msgs === NO_MSGS) p.msgs = [m]; else p.msgs.push(m);
       }
     }
+  }
+
+  /**
+   * A datagram made only of well-formed NLMSG_ERROR messages (ACKs and errors): settled straight
+   * from the bytes, as the loop in receive() would, without a message object each. False (and
+   * nothing done) for anything else.
+   */
+  private receiveAcks(d: Buffer): boolean {
+    let off = 0;
+    while (off + NLMSG_HDRLEN <= d.length) {
+      const len = u32(d, off);
+      if (len < NLMSG_HDRLEN || off + len > d.length || (d[off + 4] | (d[off + 5] << 8)) !== NLMSG_ERROR) return false;
+      off += (len + 3) & ~3;
+    }
+    off = 0;
+    while (off + NLMSG_HDRLEN <= d.length) {
+      const len = u32(d, off);
+      const seq = u32(d, off + 8);
+      if (this.pending.has(seq)) {
+        // parseErrno: the nlmsgerr's int error, negative; a payload too short for it reads as 0.
+        const errno = len - NLMSG_HDRLEN < 4 ? 0 : -d.readInt32LE(off + NLMSG_HDRLEN);
+        this.finish(seq, errno ? new KernelErrno(errno, seq) : undefined);
+      }
+      off += (len + 3) & ~3;
+    }
+    return true;
   }
 
   private finish(seq: number, err: Error | undefined): void {
@@ -135,7 +167,7 @@ export class NlConnection {
       this.transport.setActive(false);
       if (this.sweeper) { clearInterval(this.sweeper); this.sweeper = undefined; }
     }
-    p.done(err, p.msgs);
+    p.done(err, p.msgs, p.index);
   }
 
   private failAll(e: Error & { code?: string }): void {
@@ -146,13 +178,14 @@ export class NlConnection {
     for (const seq of [...this.pending.keys()]) this.finish(seq, err);
   }
 
-  private register(seq: number, dump: boolean, what: string, done: Pending['done']): void {
+  private register(seq: number, dump: boolean, what: string, done: Pending['done'], index = 0, deadline = Date.now() + this.timeoutMs, batched = false): void {
     if (!this.pending.size) {
       this.transport.setActive(true);
       this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs));
       this.sweeper.unref?.();
     }
-    this.pending.set(seq, { dump, msgs: [], deadline: Date.now() + this.timeoutMs, what, done });
+    // Writes get no replies but ACKs: they share one empty list instead of one each.
+    this.pending.set(seq, { dump, msgs: batched ? NO_MSGS : [], deadline, what, index, done });
   }
 
   /** Fails requests past their deadline: one timer for the connection while anything is pending. */
@@ -206,36 +239,44 @@ export class NlConnection {
       const slice = msgs.slice(start, start + win);
       const seqs: number[] = [];
       const errnos: number[] = new Array(slice.length).fill(0);
-      const datagrams: Buffer[] = [];
-      // One promise per window, not per message: thousands of ACKs arrive per second.
+      // One promise and one callback per window, not per message: thousands of ACKs arrive per second.
       let left = slice.length;
       let failed: Error | undefined;
       let wake: () => void = () => {};
       const acked = new Promise<void>((resolve) => { wake = resolve; });
       const what = `a batch of ${slice.length} change(s)`;
-      slice.forEach((m, i) => {
+      const onReply = (err: Error | undefined, _msgs: NlMsg[], i: number) => {
+        if (err instanceof KernelErrno) errnos[i] = err.errno; else if (err) failed ??= err;
+        if (--left === 0) wake();
+      };
+      const deadline = Date.now() + this.timeoutMs;
+      // The whole window in one zero-filled buffer, each message written in place.
+      let size = 0;
+      for (let i = 0; i < slice.length; i++) size += genlLength(slice[i].attrs);
+      const datagram = Buffer.alloc(size);
+      const pid = this.transport.port;
+      let off = 0;
+      for (let i = 0; i < slice.length; i++) {
+        const m = slice[i];
         const seq = this.nextSeq();
         seqs.push(seq);
-        this.register(seq, false, what, (err) => {
-          if (err instanceof KernelErrno) errnos[i] = err.errno; else if (err) failed ??= err;
-          if (--left === 0) wake();
-        });
+        this.register(seq, false, what, onReply, i, deadline, true);
         const last = i === slice.length - 1;
         const flags = NLM_F_REQUEST | (errorsOnly && !last ? 0 : NLM_F_ACK);
-        datagrams.push(encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags, seq, pid: this.transport.port, attrs: m.attrs }));
-      });
+        off = writeGenl(datagram, off, m.family, m.cmd, m.version, flags, seq, pid, m.attrs);
+      }
       if (errorsOnly) {
         // The last message's reply is the barrier: the kernel handled the window in order and
         // queued replies in order, so every message not answered with an error by then succeeded.
         const barrier = seqs[seqs.length - 1];
         const p = this.pending.get(barrier)!;
         const done = p.done;
-        p.done = (err, m) => {
-          done(err, m);
+        p.done = (err, m, i) => {
+          done(err, m, i);
           for (const s of seqs) if (s !== barrier) this.finish(s, undefined);
         };
       }
-      const sent = this.transport.send(Buffer.concat(datagrams)).catch((e: Error) => { for (const s of seqs) this.finish(s, e); });
+      const sent = this.transport.send(datagram).catch((e: Error) => { for (const s of seqs) this.finish(s, e); });
       await Promise.all([sent, acked]);
       if (failed) throw failed;
       onWindow?.(Math.min(start + win, msgs.length));

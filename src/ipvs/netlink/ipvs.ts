@@ -9,7 +9,7 @@ import {
 import { bytesToIp, ipToBytes, type Family } from '../../net/address.js';
 import { defaultNetmask, type Destination, type ServiceStats, type VirtualService } from '../model.js';
 import type { Op, SyncDaemon, Timeouts } from '../driver.js';
-import { IpvsCmd, type AttrValues, type IpvsFlags } from './attrs.js';
+import { encodeAttrs, IpvsCmd, type AttrValues, type IpvsFlags } from './attrs.js';
 
 export type ServiceId = Pick<VirtualService, 'protocol' | 'family' | 'address' | 'port' | 'fwmark'>;
 
@@ -37,6 +37,22 @@ export function formatAddr(b: Buffer, family: Family): string {
 export function serviceIdAttrs(s: ServiceId): AttrValues {
   if (s.protocol === 'fwmark') return { af: afOf(s.family), fwmark: s.fwmark };
   return { af: afOf(s.family), protocol: PROTOCOLS[s.protocol], addr: addrBytes(s.address!), port: s.port };
+}
+
+interface EncodedId { bytes: Buffer; protocol: string; family: Family; address?: string; port?: number; fwmark?: number }
+const idCache = new WeakMap<object, EncodedId>();
+
+/**
+ * serviceIdAttrs(s) already encoded, kept per service object: every real-server write repeats
+ * its service's identity, and a restore of 10,000 servers writes it 10,000 times. Checked
+ * against the identity fields on each use, so a service object changed in place is re-encoded.
+ */
+export function serviceIdBytes(s: ServiceId): Buffer {
+  const c = idCache.get(s);
+  if (c && c.protocol === s.protocol && c.family === s.family && c.address === s.address && c.port === s.port && c.fwmark === s.fwmark) return c.bytes;
+  const bytes = encodeAttrs('svc', serviceIdAttrs(s));
+  idCache.set(s, { bytes, protocol: s.protocol, family: s.family, address: s.address, port: s.port, fwmark: s.fwmark });
+  return bytes;
 }
 
 function schedFlagBits(s: VirtualService): number {
@@ -212,16 +228,16 @@ export function formatVersion(v: number): string {
 }
 
 
-/** The IPVS command and top-level attributes of one write op. */
+/** The IPVS command and top-level attributes of one write op (a real server's service identity comes encoded: serviceIdBytes). */
 export function opRequest(op: Op): { cmd: number; attrs: AttrValues } {
   const s = op.service;
   switch (op.kind) {
     case 'addService': return { cmd: IpvsCmd.NEW_SERVICE, attrs: { service: serviceAttrs(s!) } };
     case 'editService': return { cmd: IpvsCmd.SET_SERVICE, attrs: { service: serviceAttrs(s!) } };
     case 'delService': return { cmd: IpvsCmd.DEL_SERVICE, attrs: { service: serviceIdAttrs(s!) } };
-    case 'addDest': return { cmd: IpvsCmd.NEW_DEST, attrs: { service: serviceIdAttrs(s!), dest: destAttrs(op.dest!) } };
-    case 'editDest': return { cmd: IpvsCmd.SET_DEST, attrs: { service: serviceIdAttrs(s!), dest: destAttrs(op.dest!) } };
-    case 'delDest': return { cmd: IpvsCmd.DEL_DEST, attrs: { service: serviceIdAttrs(s!), dest: destIdAttrs(op.dest!) } };
+    case 'addDest': return { cmd: IpvsCmd.NEW_DEST, attrs: { service: serviceIdBytes(s!), dest: destAttrs(op.dest!) } };
+    case 'editDest': return { cmd: IpvsCmd.SET_DEST, attrs: { service: serviceIdBytes(s!), dest: destAttrs(op.dest!) } };
+    case 'delDest': return { cmd: IpvsCmd.DEL_DEST, attrs: { service: serviceIdBytes(s!), dest: destIdAttrs(op.dest!) } };
     case 'flush': return { cmd: IpvsCmd.FLUSH, attrs: {} };
     case 'zero': return { cmd: IpvsCmd.ZERO, attrs: s ? { service: serviceIdAttrs(s) } : {} };
   }

@@ -41,17 +41,43 @@ export interface GenlRequest {
 const align4 = (n: number) => (n + 3) & ~3;
 
 export function encodeGenl(r: GenlRequest): Buffer {
-  const len = NLMSG_HDRLEN + GENL_HDRLEN + r.attrs.length;
-  const b = Buffer.alloc(align4(len));
-  b.writeUInt32LE(len, 0);
-  b.writeUInt16LE(r.family, 4);
-  b.writeUInt16LE(r.flags, 6);
-  b.writeUInt32LE(r.seq >>> 0, 8);
-  b.writeUInt32LE(r.pid >>> 0, 12);
-  b.writeUInt8(r.cmd, 16);
-  b.writeUInt8(r.version, 17);
-  r.attrs.copy(b, NLMSG_HDRLEN + GENL_HDRLEN);
+  const b = Buffer.alloc(genlLength(r.attrs));
+  writeGenl(b, 0, r.family, r.cmd, r.version, r.flags, r.seq, r.pid, r.attrs);
   return b;
+}
+
+/** Bytes one message takes on the wire (aligned), so a batch can size one buffer for all. */
+export function genlLength(attrs: Buffer): number {
+  return align4(NLMSG_HDRLEN + GENL_HDRLEN + attrs.length);
+}
+
+function put16(b: Buffer, v: number, p: number): void {
+  if (v >= 0 && v <= 0xffff) { b[p] = v; b[p + 1] = v >>> 8; } else b.writeUInt16LE(v, p); // out of range: throws, as before
+}
+function put32(b: Buffer, v: number, p: number): void {
+  b[p] = v; b[p + 1] = v >>> 8; b[p + 2] = v >>> 16; b[p + 3] = v >>> 24;
+}
+
+/**
+ * Write one generic netlink message at b[off...] (b zero-filled: reserved bytes and padding stay
+ * 0); returns the offset after it. Byte stores, no per-message Buffer: a restore writes thousands.
+ */
+export function writeGenl(b: Buffer, off: number, family: number, cmd: number, version: number, flags: number, seq: number, pid: number, attrs: Buffer): number {
+  const len = NLMSG_HDRLEN + GENL_HDRLEN + attrs.length;
+  put32(b, len, off);
+  put16(b, family, off + 4);
+  put16(b, flags, off + 6);
+  put32(b, seq >>> 0, off + 8);
+  put32(b, pid >>> 0, off + 12);
+  if (cmd >= 0 && cmd <= 0xff) b[off + 16] = cmd; else b.writeUInt8(cmd, off + 16);
+  if (version >= 0 && version <= 0xff) b[off + 17] = version; else b.writeUInt8(version, off + 17);
+  b.set(attrs, off + NLMSG_HDRLEN + GENL_HDRLEN);
+  return off + align4(len);
+}
+
+/** Little-endian u32 at b[p] (p + 4 <= b.length). */
+export function u32(b: Buffer, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
 }
 
 /** Split one received datagram into its messages. */
@@ -59,13 +85,13 @@ export function parseMessages(buf: Buffer): NlMsg[] {
   const out: NlMsg[] = [];
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
-    const len = buf.readUInt32LE(off);
+    const len = u32(buf, off);
     if (len < NLMSG_HDRLEN || off + len > buf.length) throw new Error(`netlink: malformed message (len ${len} at ${off} of ${buf.length})`);
     out.push({
-      type: buf.readUInt16LE(off + 4),
-      flags: buf.readUInt16LE(off + 6),
-      seq: buf.readUInt32LE(off + 8),
-      pid: buf.readUInt32LE(off + 12),
+      type: buf[off + 4] | (buf[off + 5] << 8),
+      flags: buf[off + 6] | (buf[off + 7] << 8),
+      seq: u32(buf, off + 8),
+      pid: u32(buf, off + 12),
       payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
     });
     off += align4(len);
