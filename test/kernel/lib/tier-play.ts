@@ -80,7 +80,9 @@ export async function tierPlaybook(directors = DIRECTORS): Promise<TierPlaybook>
   const inventory = path.join(lab.work, 'inventory.yml');
   await fs.writeFile(inventory, JSON.stringify({ tier_directors: { hosts } }, null, 1));
   // lbctl must read the records the lab's own `lbctl apply` wrote: not the helper's private state dir.
-  const env = { ...lab.env, TZ: 'UTC' } as Record<string, string>;
+  // Pipelining: each task's module goes to python on stdin, not through a temp dir made, written,
+  // chmod'ed and removed by four more shells (each a process start under TCG).
+  const env = { ...lab.env, TZ: 'UTC', ANSIBLE_PIPELINING: '1' } as Record<string, string>;
   delete env.LBCTL_STATE_DIR;
   delete env.LBCTL_LOCK_DIR;
   let runs = 0;
@@ -89,7 +91,7 @@ export async function tierPlaybook(directors = DIRECTORS): Promise<TierPlaybook>
       const log = path.join(lab.work, `run-${++runs}.log`);
       const t0 = performance.now();
       const p = execa('ansible-playbook', ['-i', inventory, path.join(lbctlRoot(), 'ansible', 'examples', 'tier-rolling.yml'), '-e', `spec=${spec}`], {
-        reject: false, all: true, timeout: 1_200_000, env: { ...env, ANSIBLE_LOG_PATH: log },
+        reject: false, all: true, timeout: 2_400_000, env: { ...env, ANSIBLE_LOG_PATH: log },
       });
       // Streamed: under TCG a run takes many minutes, and a timed-out test should still say where it was.
       p.all?.on('data', (d: Buffer) => { for (const l of d.toString().split('\n')) if (/^(TASK|PLAY|ok:|changed:|fatal:|skipping:|FAILED)/.test(l)) trace(`ansible ${runs}: ${l.replace(/\s*\*+$/, '')}`); });
