@@ -14,7 +14,7 @@ import { lbctlRoot } from '../../src/cli/inprocess.js';
 import { compileSpec } from '../../src/cluster/generate.js';
 import { tierDirectorDesired } from '../../src/tier/expand.js';
 import { renderFrr } from '../../src/tier/frr.js';
-import { hopsAt, parseRecap, parseSteps, TASK, withAddedService } from '../kernel/lib/tier-play.js';
+import { hopsAt, lostSummary, parseRecap, parseSteps, TASK, withAddedService } from '../kernel/lib/tier-play.js';
 import { parseMonitor } from '../kernel/lib/tier-monitor.js';
 import { parse as parseYaml } from 'yaml';
 
@@ -95,4 +95,10 @@ test('tier-rolling.yml plans every director before the roll, and a failed plan e
   assert.deepEqual(plan.tasks.map((t) => [Object.keys(t).find((k) => k.startsWith('lbctl.')), t.check_mode, t.register]), [['lbctl.lbctl.apply', true, 'plan']]);
   assert.deepEqual([roll.serial, roll.max_fail_percentage], [1, 0]);
   assert.equal((roll.tasks[0] as { when?: string }).when, 'plan is changed');
+});
+
+test('lostSummary: lost connections by how they ended and where', () => {
+  assert.equal(lostSummary([]), 'none');
+  assert.equal(lostSummary([{ code: 'TIMEOUT', server: 'rs1' }, { code: 'ECONNRESET', server: 'rs2' }, { code: 'TIMEOUT', server: 'rs1' }, { code: 'EOF' }]),
+    'TIMEOUT@rs1 x2 ECONNRESET@rs2 x1 EOF@? x1');
 });
