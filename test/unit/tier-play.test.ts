@@ -14,8 +14,9 @@ import { lbctlRoot } from '../../src/cli/inprocess.js';
 import { compileSpec } from '../../src/cluster/generate.js';
 import { tierDirectorDesired } from '../../src/tier/expand.js';
 import { renderFrr } from '../../src/tier/frr.js';
-import { hopsAt, parseRecap, parseSteps, TASK, withAddedService } from '../kernel/lib/tier-play.js';
+import { hopsAt, lostSummary, parseRecap, parseSteps, TASK, withAddedService } from '../kernel/lib/tier-play.js';
 import { parseMonitor } from '../kernel/lib/tier-monitor.js';
+import { parse as parseYaml } from 'yaml';
 
 const root = lbctlRoot();
 
@@ -83,4 +84,21 @@ test('the changed spec adds a service to every director\'s table and leaves frr.
 test('the task names the lab timeline reads are tier-rolling.yml\'s own', () => {
   const names = [...readFileSync(path.join(root, 'ansible', 'examples', 'tier-rolling.yml'), 'utf8').matchAll(/^\s*- name: (.*)$/gm)].map((m) => m[1].replace(/^"(.*)"$/, '$1'));
   for (const t of Object.values(TASK)) assert.ok(names.includes(t), `no task named "${t}" in tier-rolling.yml`);
+});
+
+test('tier-rolling.yml plans every director before the roll, and a failed plan ends the run before any withdrawal', () => {
+  type Play = { name: string; serial?: number; any_errors_fatal?: boolean; max_fail_percentage?: number; tasks: Array<Record<string, unknown>> };
+  const plays = parseYaml(readFileSync(path.join(root, 'ansible', 'examples', 'tier-rolling.yml'), 'utf8')) as Play[];
+  const [plan, roll] = plays;
+  assert.equal(plan.serial, undefined, 'the plans run on all directors at once');
+  assert.equal(plan.any_errors_fatal, true, 'one failed plan stops every host');
+  assert.deepEqual(plan.tasks.map((t) => [Object.keys(t).find((k) => k.startsWith('lbctl.')), t.check_mode, t.register]), [['lbctl.lbctl.apply', true, 'plan']]);
+  assert.deepEqual([roll.serial, roll.max_fail_percentage], [1, 0]);
+  assert.equal((roll.tasks[0] as { when?: string }).when, 'plan is changed');
+});
+
+test('lostSummary: lost connections by how they ended and where', () => {
+  assert.equal(lostSummary([]), 'none');
+  assert.equal(lostSummary([{ code: 'TIMEOUT', server: 'rs1' }, { code: 'ECONNRESET', server: 'rs2' }, { code: 'TIMEOUT', server: 'rs1' }, { code: 'EOF' }]),
+    'TIMEOUT@rs1 x2 ECONNRESET@rs2 x1 EOF@? x1');
 });

@@ -80,7 +80,9 @@ export async function tierPlaybook(directors = DIRECTORS): Promise<TierPlaybook>
   const inventory = path.join(lab.work, 'inventory.yml');
   await fs.writeFile(inventory, JSON.stringify({ tier_directors: { hosts } }, null, 1));
   // lbctl must read the records the lab's own `lbctl apply` wrote: not the helper's private state dir.
-  const env = { ...lab.env, TZ: 'UTC' } as Record<string, string>;
+  // Pipelining: each task's module goes to python on stdin, not through a temp dir made, written,
+  // chmod'ed and removed by four more shells (each a process start under TCG).
+  const env = { ...lab.env, TZ: 'UTC', ANSIBLE_PIPELINING: '1' } as Record<string, string>;
   delete env.LBCTL_STATE_DIR;
   delete env.LBCTL_LOCK_DIR;
   let runs = 0;
@@ -89,7 +91,7 @@ export async function tierPlaybook(directors = DIRECTORS): Promise<TierPlaybook>
       const log = path.join(lab.work, `run-${++runs}.log`);
       const t0 = performance.now();
       const p = execa('ansible-playbook', ['-i', inventory, path.join(lbctlRoot(), 'ansible', 'examples', 'tier-rolling.yml'), '-e', `spec=${spec}`], {
-        reject: false, all: true, timeout: 1_200_000, env: { ...env, ANSIBLE_LOG_PATH: log },
+        reject: false, all: true, timeout: 4_800_000, env: { ...env, ANSIBLE_LOG_PATH: log },
       });
       // Streamed: under TCG a run takes many minutes, and a timed-out test should still say where it was.
       p.all?.on('data', (d: Buffer) => { for (const l of d.toString().split('\n')) if (/^(TASK|PLAY|ok:|changed:|fatal:|skipping:|FAILED)/.test(l)) trace(`ansible ${runs}: ${l.replace(/\s*\*+$/, '')}`); });
@@ -167,6 +169,13 @@ export interface RollingResult {
   digest: { first?: string; second?: string };
 }
 
+/** Lost connections counted by how they ended and the real server they were on: "TIMEOUT@10.97.1.21 x3 ...". */
+export function lostSummary(closed: Array<{ code: string; server?: string }>): string {
+  const n = new Map<string, number>();
+  for (const c of closed) n.set(`${c.code}@${c.server ?? '?'}`, (n.get(`${c.code}@${c.server ?? '?'}`) ?? 0) + 1);
+  return [...n].map(([k, v]) => `${k} x${v}`).join(' ') || 'none';
+}
+
 const digestOf = (out: string) => /every director carries table digest ([0-9a-f]+)/.exec(out)?.[1];
 const brief = (r: PlayRun) => ({ exitCode: r.exitCode, seconds: r.seconds, recap: r.recap });
 
@@ -182,12 +191,18 @@ export async function rollingCase(tier: Tier, spec: string): Promise<RollingResu
     trace(`rolling: ${opened.up} open; running tier-rolling.yml`);
     const burst = { made: 0, failed: 0, servers: {} as Record<string, number> };
     let playing = true;
+    let alive = opened.up;
     const bursts = (async () => {
       while (playing) {
         const b = await tier.client.ask<{ servers: Record<string, number>; failed: number }>('burst 20');
         burst.made += 20;
         burst.failed += b.failed;
         for (const [k, v] of Object.entries(b.servers)) burst.servers[k] = (burst.servers[k] ?? 0) + v;
+        // When connections are lost, and how, on the same clock as the playbook's task lines: a
+        // run that is killed later still shows which step lost them.
+        const now = await tier.client.ask<{ up: number; closed: Array<{ code: string; server?: string }> }>('report');
+        if (now.up !== alive) trace(`rolling: ${now.up} alive, lost so far: ${lostSummary(now.closed)}`);
+        alive = now.up;
         await new Promise((r) => setTimeout(r, 10_000));
       }
     })();
@@ -197,7 +212,7 @@ export async function rollingCase(tier: Tier, spec: string): Promise<RollingResu
     await bursts;
     const report = await tier.client.ask<{ up: number; closed: Array<{ code: string }> }>('report');
     await tier.client.ask('close');
-    trace(`rolling: first run exit ${first.exitCode} in ${first.seconds} s; ${report.up} alive; second run`);
+    trace(`rolling: first run exit ${first.exitCode} in ${first.seconds} s; ${report.up} alive (lost: ${lostSummary(report.closed)}); second run`);
     const second = await book.run(spec);
     trace(`rolling: second run exit ${second.exitCode} in ${second.seconds} s`);
 

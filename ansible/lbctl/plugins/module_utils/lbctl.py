@@ -42,13 +42,31 @@ class Lbctl(object):
                                  '"npm install -g lbctl" or set lbctl_path')
         self.version = self._check_version()
 
+    def _installed_version(self):
+        """The version of the lbctl package the executable belongs to, read from its package.json
+        (bin/run.js -> ../package.json), or None when there is no such file. Starting node only to
+        print the version costs 0.5-2 s a task on a slow host; reading a file costs nothing."""
+        try:
+            real = os.path.realpath(self.bin)
+            with open(os.path.join(os.path.dirname(os.path.dirname(real)), 'package.json')) as f:
+                pkg = json.load(f)
+        except (IOError, OSError, ValueError):
+            return None
+        if not isinstance(pkg, dict) or pkg.get('name') != 'lbctl':
+            return None
+        m = re.match(r'(\d+)\.(\d+)\.(\d+)', str(pkg.get('version', '')))
+        return tuple(int(x) for x in m.groups()) if m else None
+
     def _check_version(self):
-        rc, out, err = self.module.run_command([self.bin, '--version'])
-        m = re.search(r'lbctl/(\d+)\.(\d+)\.(\d+)', out or '')
-        if rc != 0 or not m:
-            self.module.fail_json(msg='%s --version failed (exit %s): %s; reinstall lbctl or set lbctl_path'
-                                      % (self.bin, rc, (err or out).strip()[:300]))
-        version = tuple(int(x) for x in m.groups())
+        version = self._installed_version()
+        if version is None:
+            # Not an npm layout we know (a wrapper script, another packaging): ask lbctl itself.
+            rc, out, err = self.module.run_command([self.bin, '--version'])
+            m = re.search(r'lbctl/(\d+)\.(\d+)\.(\d+)', out or '')
+            if rc != 0 or not m:
+                self.module.fail_json(msg='%s --version failed (exit %s): %s; reinstall lbctl or set lbctl_path'
+                                          % (self.bin, rc, (err or out).strip()[:300]))
+            version = tuple(int(x) for x in m.groups())
         if version < MIN_VERSION:
             self.module.fail_json(msg='lbctl %s is too old for this collection (needs %s or later): upgrade it'
                                       % ('.'.join(map(str, version)), '.'.join(map(str, MIN_VERSION))))
