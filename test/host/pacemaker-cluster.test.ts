@@ -97,11 +97,20 @@ test('power-off of the holder: the survivor fences it and takes the VIP and hapr
 });
 
 test('kill -9 corosync on the holder: the survivor fences it before taking the VIP, never both', { timeout: 180_000 }, async () => {
+  // The move test left a cli-prefer constraint for pk1 (as `crm_resource --move` does): cleared
+  // here as an operator would, or the group follows pk1 back as soon as it rejoins. A CI run
+  // caught exactly that race: the VIP started on pk1 20 ms before the kill, and the case failed.
+  const clear = await lab.exec('pk2', ['crm_resource', '--clear', '--resource', 'pklab-lb']);
+  assert.equal(clear.exitCode, 0, `crm_resource --clear: ${clear.stderr}`);
   // pk1 comes back (its CIB on disk) and rejoins; stickiness keeps the group on pk2.
   await lab.boot('pk1');
   await lab.waitOnline(90_000);
+  // Nothing pending: the kill must meet a settled cluster, not a transition under way.
+  const settled = await lab.exec('pk2', ['crm_resource', '--wait', '--timeout', '60s'], { timeout: 70_000 });
+  assert.equal(settled.exitCode, 0, `crm_resource --wait: ${settled.stderr}`);
   await waitAnswer('pk2', 10_000);
   await sleep(1000);
+  assert.deepEqual(await lab.holders(), ['pk2'], 'the group left pk2 before the kill');
   const t0 = Date.now();
   try {
     await lab.killCorosync('pk2');
