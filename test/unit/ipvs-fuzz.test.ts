@@ -115,18 +115,12 @@ test('fuzz: random and mutated YAML/JSON text is loaded or refused cleanly', () 
 });
 
 /** Best of three, in ms: the shared test machine is noisy, a single run is not a measurement. */
-/**
- * Best of three, in CPU time (this process's user + system), not wall time: on a shared machine
- * (load 8-12 in CI-like runs) wall time counts the time other processes held the CPU, which
- * made a linear parse look 9-11x slower at 4x the size.
- */
 function timeOf(fn: () => void): number {
   let best = Infinity;
   for (let i = 0; i < 3; i++) {
-    const t0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
     fn();
-    const d = process.cpuUsage(t0);
-    best = Math.min(best, (d.user + d.system) / 1000);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return best;
 }
