@@ -68,6 +68,11 @@ const entry = [
  *   on every call, because oclif's plugin module requires it at load.
  */
 const STUBS = {
+  // iconv-lite (500 KB) and chardet: only @inquirer/external-editor, the `editor` prompt that
+  // @inquirer/prompts' index imports; lbctl asks only yes/no questions (confirm). They were 20% of
+  // the bundle's text, read on every call.
+  'iconv-lite': `const no = () => { throw new Error('lbctl: iconv-lite is not bundled (no editor prompt)'); }; module.exports = { decode: no, encode: no, encodingExists: () => false };`,
+  chardet: `exports.detect = () => null;`,
   semver: `throw Object.assign(new Error('semver is not bundled'), { code: 'MODULE_NOT_FOUND' });`,
   minimatch: `exports.minimatch = () => false;`,
   tinyglobby: `exports.glob = async () => { throw new Error('lbctl: command discovery by pattern is not bundled'); };`,
@@ -78,6 +83,62 @@ const stubPlugin = {
   setup(b) {
     b.onResolve({ filter: new RegExp(`^(${Object.keys(STUBS).join('|')})$`) }, (a) => ({ path: a.path, namespace: 'lbctl-stub' }));
     b.onLoad({ filter: /.*/, namespace: 'lbctl-stub' }, (a) => ({ contents: STUBS[a.path], loader: 'js' }));
+  },
+};
+
+/**
+ * Text edits of dependencies, each found exactly once or the build fails (an upgrade that moves
+ * the text must be looked at again, not silently lose the edit):
+ * - oclif sorts the root plugin's commands with localeCompare on every call: the first
+ *   localeCompare in a process builds an ICU collator, 200-350 ms of a 1.5-2.4 s `lbctl list` in
+ *   the kernel lab (V8 profile, docs/DEV.md, start-up). Command ids are ASCII (a-z, 0-9, ':'),
+ *   where code-unit order is what users see in help anyway.
+ */
+const PATCHES = [
+  {
+    file: /node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/,
+    from: '.sort((a, b) => a.id.localeCompare(b.id));',
+    to: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));',
+  },
+  // oclif requires perf_hooks (12 of node's modules) for its DEBUG=perf timings and readline (6)
+  // to read a flag from stdin; lbctl's calls use neither: load them on first use.
+  {
+    file: /node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]performance\.js$/,
+    from: 'const node_perf_hooks_1 = require("node:perf_hooks");',
+    to: 'const node_perf_hooks_1 = { get performance() { return require("node:perf_hooks").performance; }, get PerformanceObserver() { return require("node:perf_hooks").PerformanceObserver; } };',
+  },
+  {
+    file: /node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]parser[\\/]parse\.js$/,
+    from: 'const node_readline_1 = require("node:readline");',
+    to: 'const node_readline_1 = { get createInterface() { return require("node:readline").createInterface; } };',
+  },
+];
+const patchPlugin = {
+  name: 'lbctl-patches',
+  setup(b) {
+    for (const p of PATCHES) {
+      b.onLoad({ filter: p.file }, (a) => {
+        const text = readFileSync(a.path, 'utf8');
+        const parts = text.split(p.from);
+        if (parts.length !== 2) throw new Error(`build: expected one "${p.from}" in ${a.path}, found ${parts.length - 1}`);
+        p.done = true;
+        return { contents: parts.join(p.to), loader: 'js' };
+      });
+    }
+  },
+};
+
+/**
+ * The cluster spec's validator (src/cluster/validator.generated.ts, ajv standalone code, about
+ * 1 MB) goes to its own file, dist/lbctl-validator.cjs, required only by the commands that load
+ * a spec. In the bundle it was 38% of the text every call reads (the IPVS commands never run it).
+ */
+const validatorSource = path.join(root, 'src', 'cluster', 'validator.generated.ts');
+const validatorFile = path.join(dist, 'lbctl-validator.cjs');
+const validatorPlugin = {
+  name: 'lbctl-validator',
+  setup(b) {
+    b.onResolve({ filter: /validator\.generated(\.js)?$/ }, () => ({ path: './lbctl-validator.cjs', external: true }));
   },
 };
 
@@ -99,7 +160,7 @@ const result = await build({
   // The sources are ES modules: their import.meta.url is the bundle's own file URL.
   define: { 'globalThis.LBCTL_BUNDLE': 'true', 'import.meta.url': '__lbctlImportMetaUrl' },
   banner: { js: `var __lbctlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
-  plugins: [stubPlugin],
+  plugins: [stubPlugin, patchPlugin, validatorPlugin],
   // Less text for V8 to read on every call; names stay, so DEBUG=1 stack traces stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
@@ -112,10 +173,27 @@ const result = await build({
 // Pure ASCII: node then reads the 2.8 MB as a one-byte string (one raw U+009B in a bundled regexp
 // made it decode the whole file the slow way, 100-400 ms on the host). \uXXXX means the same
 // character in strings, regexps, templates and identifiers; after a backslash it would not.
-const body = readFileSync(bundleFile, 'utf8').replace(/(\\*)([^\x00-\x7f])/g, (all, slashes, ch) => {
-  if (slashes.length % 2) throw new Error(`bundle: escaped non-ASCII character U+${ch.charCodeAt(0).toString(16)}; cannot make it ASCII safely`);
-  return slashes + [...ch].map((c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')).join('');
+function asciiOnly(text) {
+  return text.replace(/(\\*)([^\x00-\x7f])/g, (all, slashes, ch) => {
+    if (slashes.length % 2) throw new Error(`bundle: escaped non-ASCII character U+${ch.charCodeAt(0).toString(16)}; cannot make it ASCII safely`);
+    return slashes + [...ch].map((c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')).join('');
+  });
+}
+for (const p of PATCHES) if (!p.done) throw new Error(`build: the edit of ${p.file} was never applied (the file is no longer bundled?)`);
+await build({
+  entryPoints: [validatorSource],
+  outfile: validatorFile,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  legalComments: 'none',
 });
+writeFileSync(validatorFile, asciiOnly(readFileSync(validatorFile, 'utf8')));
+const body = asciiOnly(readFileSync(bundleFile, 'utf8'));
 const buildId = createHash('sha256').update(body).digest('hex').slice(0, 16);
 writeFileSync(bundleFile, `// lbctl-build ${buildId}\n${body}`);
 

@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InputError, NotFoundError, PermissionError, type LbctlError } from '../cli/errors.js';
-import validateSchema from './validator.generated.js';
+// Named, not default: the bundle requires it as a separate CommonJS file (scripts/build.mjs), where
+// node's interop gives the default import the whole exports object.
+import { validate as validateSchema } from './validator.generated.js';
 import type { ClusterSpec } from './types.js';
 
 export type SpecPath = Array<string | number>;

@@ -18,7 +18,7 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { lazyCrypto } from '../util/builtin.js';
 import { statSync, readdirSync } from 'node:fs';
 import { LbctlError, RejectedError, UsageError } from '../cli/errors.js';
 import { planJson, renderPlan, type Change, type Provider } from '../converge/change.js';
@@ -181,7 +181,7 @@ export class LinkProvider implements Provider<LinkState, { path: string; target:
     const { path: file, target } = c.link;
     const dir = path.dirname(file);
     const made = await ensureDir(dir);
-    const tmp = path.join(dir, `.${path.basename(file)}.lbctl-new-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = path.join(dir, `.${path.basename(file)}.lbctl-new-${process.pid}-${lazyCrypto().randomBytes(4).toString('hex')}`);
     try {
       await fs.symlink(target, tmp);
       const now = await this.read();

@@ -12,7 +12,7 @@
 import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { lazyCrypto } from './builtin.js';
 import { getSystemErrorName } from 'node:util';
 import { LbctlError, NotFoundError, PermissionError, RejectedError, UsageError } from '../cli/errors.js';
 
@@ -233,7 +233,7 @@ function faultAt(): number | undefined {
 }
 
 function scratchName(file: string, what: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.lbctl-${what}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.lbctl-${what}-${process.pid}-${lazyCrypto().randomBytes(4).toString('hex')}`);
 }
 
 async function fsyncDir(dir: string): Promise<void> {

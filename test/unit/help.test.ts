@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { lbctlRoot } from '../../src/cli/inprocess.js';
 import { nearestCommand } from '../../src/cli/hooks/command-not-found.js';
@@ -79,7 +78,7 @@ test('a topic alone still shows its help; a real command still runs', async () =
 test('lbctl --version prints what oclif itself prints (the fast path in bin/run.js)', async () => {
   const fast = await lbctl(['--version']);
   const viaOclif = await execa(process.execPath, ['--input-type=module', '-e',
-    `const { createRequire } = await import('node:module'); const { run } = createRequire(import.meta.url)(${JSON.stringify(path.join(root, 'dist', 'lbctl.cjs'))}); await run(['--version'], ${JSON.stringify(pathToFileURL(bin).href)});`], { reject: false });
+    `const { createRequire } = await import('node:module'); const { run } = createRequire(import.meta.url)(${JSON.stringify(path.join(root, 'dist', 'lbctl.cjs'))}); await run(['--version'], ${JSON.stringify(root)});`], { reject: false });
   assert.equal(viaOclif.exitCode, 0, viaOclif.stderr);
   assert.equal(fast.exitCode, 0);
   assert.equal(fast.stdout, viaOclif.stdout);

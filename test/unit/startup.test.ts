@@ -89,3 +89,46 @@ test('bin/run.js loads the bundle from its code cache, and without one still run
   const other = await execa(process.execPath, ['--no-lazy', '-e', load]);
   assert.equal(other.stdout, 'rejected function');
 });
+
+/**
+ * Node's own modules a whole call loads, and how often it asked ICU to collate: a preload records
+ * process.moduleLoadList and String.prototype.localeCompare calls at exit. stdout and stderr go
+ * to /dev/null, as in a script: with pipes node itself loads net and streams for them.
+ */
+async function runtimeOf(args: string[], env: Record<string, string> = {}): Promise<{ builtins: Set<string>; collations: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lbctl-builtins-'));
+  try {
+    const out = path.join(dir, 'out.json');
+    const preload = path.join(dir, 'preload.cjs');
+    writeFileSync(preload, `
+      let collations = 0;
+      const orig = String.prototype.localeCompare;
+      String.prototype.localeCompare = function (...a) { collations++; return orig.apply(this, a); };
+      process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ list: process.moduleLoadList, collations })));
+    `);
+    await execa(process.execPath, ['--require', preload, path.join(root, 'bin', 'run.js'), ...args], { env, reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+    const r = JSON.parse(readFileSync(out, 'utf8')) as { list: string[]; collations: number };
+    return { builtins: new Set(r.list.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length))), collations: r.collations };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('restore and list load no ICU collator and none of the node modules they do not use (crypto, perf_hooks, readline, the ES module loader)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lbctl-startup-'));
+  try {
+    const rules = path.join(dir, 'rules.txt');
+    writeFileSync(rules, '-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m\n');
+    const env = { LBCTL_NETLINK_MODULE: path.join(dir, 'none') };
+    for (const args of [['restore', '--driver', 'netlink', '--dry-run', rules], ['list', '--driver', 'netlink']]) {
+      const r = await runtimeOf(args, env);
+      // The walk saw the bundle run (node's fs/promises is what lbctl's own code reads with).
+      assert.ok(r.builtins.has('fs/promises'), `${args[0]}: the preload did not see the call`);
+      const loaded = ['crypto', 'perf_hooks', 'readline', 'internal/modules/esm/translators'].filter((m) => r.builtins.has(m));
+      assert.deepEqual(loaded, [], `${args[0]} loads ${loaded.join(', ')}`);
+      assert.equal(r.collations, 0, `${args[0]} called localeCompare (an ICU collator) ${r.collations} times`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
