@@ -64,7 +64,7 @@ export const pacemaker = obj({
     cipher: Enum(['none', 'aes256', 'aes192', 'aes128'], 'none, aes256, aes192 or aes128'),
     hash: Enum(['none', 'md5', 'sha1', 'sha256', 'sha384', 'sha512'], 'none, md5, sha1, sha256, sha384 or sha512'),
   }, [], 'knet crypto {cipher, hash} (default aes256 / sha256)'),
-  token: Type.Integer({ minimum: 200, maximum: 60000, description: 'corosync token timeout in ms, 200-60000 (default 1000: a dead node is noticed after token + consensus, about 2.2 s)' }),
+  token: Type.Integer({ minimum: 200, maximum: 60000, description: 'corosync token timeout in ms, 200-60000 (default 1000: a dead node is noticed after token + consensus; with two nodes consensus is 0.2 x token, 200-2000 ms: about 1.2 s)' }),
   two_node: Type.Boolean({ description: 'votequorum two_node: a lone survivor of two keeps quorum (default: true with two nodes)' }),
   ring: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), list(RING_ADDR, 'ring addresses (ring0, ring1, ...)', 1), {
     description: 'ring addresses per node name (default: each node\'s address as ring0)',

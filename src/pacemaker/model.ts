@@ -10,6 +10,13 @@ export const PCMK_DEFAULTS = {
   hash: 'sha256',
   /** Measured (issue 16): token 1000 brings a power-off outage from 7.5-7.9 s (token 3000) to 2.4-3.6 s. */
   token: 1000,
+  /**
+   * Two nodes only: consensus = 0.2 x token, 200-2000 ms (RHEL's cman rule for two-node clusters;
+   * corosync.conf(5): "for two node clusters, a consensus larger than the join timeout but less
+   * than token is safe"). corosync's own default, 1.2 x token, is for three or more: with two it
+   * only delays noticing a dead peer (token + consensus: 2.2 s -> 1.2 s at token 1000).
+   */
+  twoNodeConsensus: (token: number) => Math.min(2000, Math.max(200, Math.round(token * 0.2))),
   stickiness: 100,
   /** With dc-deadtime 2s a booting pair elects its DC in seconds, not the default 20 s. */
   dcDeadtime: '2s',
@@ -35,6 +42,8 @@ export interface PacemakerModel {
   cipher: string;
   hash: string;
   token: number;
+  /** corosync consensus in ms, or undefined for corosync's default (1.2 x token). */
+  consensus?: number;
   twoNode: boolean;
   nodes: PcmkNode[];
   vips: PcmkVip[];
@@ -66,6 +75,7 @@ export function expandPacemaker(spec: ClusterSpec): PacemakerModel | undefined {
     cipher: p.crypto?.cipher ?? PCMK_DEFAULTS.cipher,
     hash: p.crypto?.hash ?? PCMK_DEFAULTS.hash,
     token: p.token ?? PCMK_DEFAULTS.token,
+    consensus: nodes.length === 2 ? PCMK_DEFAULTS.twoNodeConsensus(p.token ?? PCMK_DEFAULTS.token) : undefined,
     twoNode: p.two_node ?? spec.nodes.length === 2,
     nodes,
     vips: p.vips.map((v, i) => {

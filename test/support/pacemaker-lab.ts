@@ -107,10 +107,10 @@ if action == "status":
 if action in ("off", "reboot"):
     with open(os.path.join(req, "request-" + target), "w") as f:
         f.write(action)
-    for _ in range(400):
+    for _ in range(1000):
         if os.path.exists(off):
             sys.exit(0)
-        time.sleep(0.05)
+        time.sleep(0.02)
     sys.exit(1)
 sys.exit(0 if action == "on" else 1)
 `;
@@ -127,7 +127,7 @@ const INIT = `#!/bin/sh
 # PID 1 of one lab node: private mounts, then corosync and pacemakerd in the foreground.
 set -e
 R="$1"; NODE="$2"
-for d in etc/corosync var/lib/corosync var/lib/pacemaker var/log/pacemaker etc/haproxy; do mount --bind "$R/$d" "/$d"; done
+for d in etc/corosync var/lib/corosync var/log/corosync var/lib/pacemaker var/log/pacemaker etc/haproxy; do mount --bind "$R/$d" "/$d"; done
 mount --bind "$R/hosts" /etc/hosts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /dev/shm
@@ -209,7 +209,7 @@ export class PacemakerLab {
     await fs.writeFile(path.join(this.dir, 'with-agent.sh'), WITH_AGENT, { mode: 0o755 });
     for (const n of NODES) {
       const r = path.join(this.dir, n);
-      for (const d of ['etc/corosync', 'var/lib/corosync', 'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores', 'var/log/pacemaker', 'etc/haproxy', 'www']) {
+      for (const d of ['etc/corosync', 'var/lib/corosync', 'var/lib/pacemaker/cib', 'var/lib/pacemaker/pengine', 'var/lib/pacemaker/blackbox', 'var/lib/pacemaker/cores', 'var/log/pacemaker', 'var/log/corosync', 'etc/haproxy', 'www']) {
         await fs.mkdir(path.join(r, d), { recursive: true });
       }
       if (n !== NODES[0]) await fs.copyFile(path.join(this.dir, NODES[0], 'etc/corosync/authkey'), path.join(r, 'etc/corosync/authkey'));
@@ -221,7 +221,8 @@ export class PacemakerLab {
       await fs.writeFile(path.join(r, 'www', 'index.html'), n);
     }
     await fs.writeFile(path.join(this.dir, 'init.sh'), INIT, { mode: 0o755 });
-    this.fenceWatch = setInterval(() => { void this.serveFences(); }, 50);
+    // 20 ms: the harness's share of a fence stays small beside the product's (docs/DEV.md).
+    this.fenceWatch = setInterval(() => { void this.serveFences(); }, 20);
   }
 
   /** What `config install --json` reported per node. */
@@ -238,7 +239,8 @@ export class PacemakerLab {
         if (!m) continue;
         const node = m[1] as NodeName;
         const start = Date.now();
-        await this.powerOff(node);
+        // A node already off (the power-off case) is confirmed at once, as a power switch would.
+        if (this.pids.has(node)) await this.powerOff(node);
         this.fenced.push({ node, start, t: Date.now() });
         await fs.writeFile(path.join(this.fenceDir, `off-${node}`), String(Date.now()));
         await fs.rm(path.join(this.fenceDir, f), { force: true });
@@ -288,6 +290,31 @@ export class PacemakerLab {
       await sleep(500);
     }
     throw new Error('cluster did not come up with both nodes online');
+  }
+
+  /**
+   * Waits for a settled cluster: both nodes joined (online, not pending), every resource
+   * started (the proxy clone on both nodes), then nothing left to do (`crm_resource --wait`).
+   * Right after a node rejoins, its probes and its proxy's start are still to come: a power-off
+   * of the other node then also waits for them (docs/DEV.md, the power-off timeline).
+   */
+  async waitSettled(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const on = NODES.find((n) => this.pids.has(n));
+    if (!on) throw new Error('no node is running');
+    while (Date.now() < deadline) {
+      const x = String((await this.exec(on, ['crm_mon', '-1', '-r', '--output-as=xml'], { timeout: 10_000 })).stdout);
+      const joined = (x.match(/<node name="pk\d" [^>]*online="true"[^>]*pending="false"/g) ?? []).length === NODES.length;
+      const rsc = [...x.matchAll(/<resource id="([^"]+)" [^>]*role="(\w+)"[^>]*>\s*(?:<node name="(pk\d)")?/g)];
+      const proxyOn = new Set(rsc.filter((m) => m[1] === 'haproxy' && m[2] === 'Started').map((m) => m[3]));
+      if (joined && rsc.length > 0 && rsc.every((m) => m[2] === 'Started') && proxyOn.size === NODES.length) {
+        const left = Math.max(1, Math.round((deadline - Date.now()) / 1000));
+        const w = await this.exec(on, ['crm_resource', '--wait', '--timeout', `${left}s`], { timeout: (left + 10) * 1000 });
+        if (w.exitCode === 0) return;
+      }
+      await sleep(300);
+    }
+    throw new Error(`the cluster did not settle within ${timeoutMs} ms`);
   }
 
   /** Loads the crm script `config install` put under pk1's root into the running cluster. */
