@@ -14,7 +14,7 @@
  *   bash test/lab/run.sh -- node build/bench/ecmp.js [--json]
  */
 import { printRules } from '../src/ipvs/rules.js';
-import { buildTier, failoverCase, spreadError, trace, type Tier } from '../test/kernel/lib/tier-lab.js';
+import { buildTier, failoverCase, SPREAD_BURST, spreadError, trace, type Tier } from '../test/kernel/lib/tier-lab.js';
 
 type Row = Awaited<ReturnType<typeof failoverCase>> & { scheduler: string; bfd: boolean };
 const rows: Row[] = [];
@@ -42,7 +42,7 @@ try {
   for (const how of ['withdraw', 'link'] as const) await row('rr (anchor)', false, how);
   // Last: 1000 short connections took over 120 s in a loaded guest (the spread is the test's claim).
   if (!process.argv.includes('--no-spread')) {
-    spread = (await tier.client.ask<{ servers: Record<string, number> }>('burst 1000')).servers;
+    spread = (await tier.client.ask<{ servers: Record<string, number> }>(`burst ${SPREAD_BURST}`)).servers;
     trace(`spread ${JSON.stringify(spread)}`);
   }
 } finally {
@@ -54,7 +54,7 @@ if (process.argv.includes('--json')) {
 } else {
   const out = [
     ...Object.entries(second).map(([d, r]) => `second lbctl apply on ${d}: changed ${r.changed}, "${r.text.trim().split('\n').pop()}"`),
-    `new connections (1000, mh -b mh-port): ${JSON.stringify(spread)}, worst ${(spreadError(spread) * 100).toFixed(1)}% off even`,
+    `new connections (${SPREAD_BURST}, mh -b mh-port): ${JSON.stringify(spread)}, worst ${(spreadError(spread) * 100).toFixed(1)}% off even`,
     '| scheduler | director leaves by | BFD | on the leaving director | alive after leave | alive after rejoin | route drop (monitor) | route back (monitor) | drop seen by polling |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.scheduler} | ${r.how === 'withdraw' ? 'BGP withdrawal (gate)' : 'link loss'} | ${r.bfd ? 'yes' : 'no'} | ${r.onDirector} | ${r.survived}/${r.total} | ${r.survivedRejoin}/${r.total} | ${secs(r.dropMs)} | ${secs(r.rejoinMs)} | ${secs(r.pollDropMs)} |`),

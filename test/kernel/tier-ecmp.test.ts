@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printRules } from '../../src/ipvs/rules.js';
 import { labSkipReason } from './lib/topology.js';
-import { buildTier, failoverCase, spreadError, type FailoverResult, type Tier } from './lib/tier-lab.js';
+import { buildTier, failoverCase, SPREAD_BURST, spreadVerdict, type FailoverResult, type Tier } from './lib/tier-lab.js';
 
 const skip = labSkipReason();
 
@@ -47,15 +47,14 @@ test('every director prints the same table digest and passes the tier readiness 
   await tier!.waitNexthops(3);
 });
 
-test('new connections spread within 15% of even over the four real servers', { skip, timeout: 300_000 }, async () => {
-  const burst = await tier!.client.ask<{ servers: Record<string, number>; failed: number }>('burst 1000');
-  figures.spread = burst;
-  // Spread is the claim here, not delivery: in the TCG guest under load a few of 1000 short
-  // connections time out (7 in one run, SYN retransmits past the client's 10 s), so allow 1%.
-  assert.ok(burst.failed <= 10, `${burst.failed} of 1000 connections failed`);
-  const err = spreadError(burst.servers);
-  figures.spreadError = err;
-  assert.ok(err <= 0.15, `spread ${JSON.stringify(burst.servers)} is ${(err * 100).toFixed(1)}% off even`);
+test('new connections spread within 15% of even over the four real servers', { skip, timeout: 900_000 }, async () => {
+  // SPREAD_BURST (tier-lab.ts) is sized so an even spread fails this below once in 1e4 runs.
+  const t0 = performance.now();
+  const burst = await tier!.client.ask<{ servers: Record<string, number>; failed: number }>(`burst ${SPREAD_BURST}`);
+  const v = spreadVerdict(burst);
+  figures.spread = { ...burst, ms: Math.round(performance.now() - t0) };
+  figures.spreadError = v.error;
+  assert.ok(v.ok, v.message);
 });
 
 test('mh + sloppy_tcp: 100/100 connections survive a director withdrawn by BGP, and its return', { skip, timeout: 300_000 }, async () => {
