@@ -192,6 +192,13 @@ test('family lookup with modprobe: runs `modprobe ip_vs` once, then looks again 
     const none = await openFamily(new NlConnection(k2)).catch((e) => e);
     assert.ok(none instanceof UnavailableError && none.code === 'ENOIPVS', String(none));
     assert.equal(k2.sent.length, 2);
+    // No answer to the second lookup is a timeout, not "no IPVS".
+    const k3 = new FakeKernel();
+    k3.noFamily = true;
+    const send3 = k3.send.bind(k3);
+    k3.send = async (d: Buffer) => { const r = send3(d); k3.mute = true; return r; };
+    const t = await openFamily(new NlConnection(k3, { timeoutMs: 200 })).catch((e) => e);
+    assert.ok(t instanceof TimeoutError, String(t));
   } finally {
     process.env.PATH = oldPath;
     rmSync(dir, { recursive: true, force: true });
@@ -201,6 +208,9 @@ test('family lookup with modprobe: runs `modprobe ip_vs` once, then looks again 
 test('read refusals: EACCES is a permission error, another errno names itself (exit 7), a timeout stays a timeout', async () => {
   const k = new FakeKernel();
   const d = new NetlinkDriver(new NlConnection(k, { timeoutMs: 200 }), FAKE_FAMILY);
+  k.failAll = 1;
+  const p = await d.getTimeouts().catch((x) => x);
+  assert.ok(p instanceof PermissionError, String(p));
   k.failAll = 13;
   for (const read of [() => d.getTable(), () => d.getInfo(), () => d.getTimeouts(), () => d.getDaemons()]) {
     const e = await read().catch((x) => x);
@@ -228,12 +238,14 @@ test('read refusals: EACCES is a permission error, another errno names itself (e
 test('an undecodable reply is EBADREPLY with its hint, never a crash', async () => {
   const k = new FakeKernel();
   const d = new NetlinkDriver(new NlConnection(k), FAKE_FAMILY);
-  // A service whose address is 3 bytes: no family decodes that.
-  k.services.set('bad', { id: 'bad', attrs: { af: 2, protocol: 6, addr: Buffer.from([1, 2, 3]), port: 80, schedName: 'rr', flags: Buffer.alloc(8), timeout: 0, netmask: 0xffffffff }, dests: new Map() });
+  await d.apply(toOps(plan({ services: [] }, parseRules(BEFORE))));
+  // A real server without its address: decoding it throws inside the driver.
+  for (const svc of k.services.values()) for (const dest of svc.dests.values()) delete dest.addr;
   const e = await d.getTable().catch((x) => x);
   assert.ok(e instanceof RejectedError, String(e));
   assert.equal(e.code, 'EBADREPLY');
-  assert.match(e.message, /^the kernel sent an IPVS reply lbctl cannot decode \(\S.*\)$/);
+  // The cause's own message, words apart, without the error's class name.
+  assert.match(e.message, /^the kernel sent an IPVS reply lbctl cannot decode \([^:]+ \(reading .*\)\)$/);
   assert.doesNotMatch(e.message, /\n/);
   assert.match(e.oneLine(), /nothing was changed; try --driver ipvsadm, and report the kernel version/);
 });
