@@ -57,8 +57,13 @@ export const modules = {
     mutate: ['src/ipvs/plan.ts', 'src/ipvs/restore.ts'],
     tests: [...unit('ipvs-plan', 'ipvs-plan-shared', 'ipvs-validate-restore', 'ipvs-restore', 'mut-ipvs-plan')],
   },
+  // netlink-rollback's in-process CLI run (runLbctl) loads oclif's hooks and commands by path, which
+  // tsc does not reach from the test's imports: `build` adds them to the sandbox's compile; its lock
+  // test runs bin/run.js (dist/).
   netlink: {
     mutate: ['src/ipvs/netlink/driver.ts'],
-    tests: [...unit('netlink-driver', 'netlink-rollback')],
+    tests: [...unit('netlink-driver', 'netlink-rollback', 'mut-netlink')],
+    build: ['src/**/*.ts', 'commands/**/*.ts'],
+    bundle: true,
   },
 };

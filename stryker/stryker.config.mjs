@@ -19,7 +19,7 @@ const tests = m.tests.filter((t) => existsSync(toSource(t)) && !(baseline && isM
 export default {
   testRunner: 'command',
   commandRunner: { command: `${m.confine ? 'bash stryker/confine.sh ' : ''}node --test-reporter=dot stryker/run-tests.mjs ${tests.join(' ')}` },
-  buildCommand: `bash stryker/build.sh${m.bundle ? ' --bundle' : ''} ${tests.map(toSource).join(' ')}`,
+  buildCommand: `bash stryker/build.sh${m.bundle ? ' --bundle' : ''} ${[...tests.map(toSource), ...(m.build ?? [])].join(' ')}`,
   symlinkNodeModules: false,
   mutate: m.mutate,
   coverageAnalysis: 'off',
