@@ -21,7 +21,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { PacemakerLab, pacemakerSpec, outage, type NodeName } from '../test/support/pacemaker-lab.js';
+import { PacemakerLab, pacemakerSpec, outage, waitAnswer, type NodeName } from '../test/support/pacemaker-lab.js';
 import { sleep } from '../test/support/keepalived-lab.js';
 
 function arg(name: string, dflt: number): number {
@@ -30,16 +30,6 @@ function arg(name: string, dflt: number): number {
 }
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
 const other = (n: NodeName): NodeName => (n === 'pk1' ? 'pk2' : 'pk1');
-
-async function waitAnswer(lab: PacemakerLab, node: NodeName, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const p = await lab.probe();
-    if (p.ok && p.node === node && p.holders.length === 1) return;
-    await sleep(200);
-  }
-  throw new Error(`the VIP did not answer from ${node} within ${ms} ms`);
-}
 
 async function cluster<T>(fn: (lab: PacemakerLab) => Promise<T>, token = 1000): Promise<T> {
   const lab = await PacemakerLab.create();

@@ -14,7 +14,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { PacemakerLab, pacemakerSpec, outage, PL_NET, type NodeName } from '../test/support/pacemaker-lab.js';
+import { PacemakerLab, pacemakerSpec, outage, waitAnswer, PL_NET, type NodeName } from '../test/support/pacemaker-lab.js';
 import { sleep } from '../test/support/keepalived-lab.js';
 
 function arg(name: string): string | undefined {
@@ -60,16 +60,6 @@ async function logLines(lab: PacemakerLab, n: NodeName): Promise<Array<{ t: numb
     for (const line of text.split('\n')) { const t = stamp(line); if (t !== undefined) out.push({ t, line }); }
   }
   return out.sort((a, b) => a.t - b.t);
-}
-
-async function waitAnswer(lab: PacemakerLab, node: NodeName, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const p = await lab.probe();
-    if (p.ok && p.node === node && p.holders.length === 1) return;
-    await sleep(200);
-  }
-  throw new Error(`the VIP did not answer from ${node} within ${ms} ms`);
 }
 
 /** The client's neighbour entry for the VIP, polled: each change with its time. */

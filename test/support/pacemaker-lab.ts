@@ -428,3 +428,14 @@ export function outage(samples: Probe[], t0: number, want: NodeName): { ms: numb
   const firstBad = after.find((s) => !s.ok && s.t <= good.t);
   return { ms: firstBad ? good.t - firstBad.t : 0, firstGood: good, failed: after.filter((s) => !s.ok && s.t <= good.t).length };
 }
+
+/** Wait until the VIP answers from `node` and only `node` holds it (probes every 200 ms). */
+export async function waitAnswer(lab: PacemakerLab, node: NodeName, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const p = await lab.probe();
+    if (p.ok && p.node === node && p.holders.length === 1) return;
+    await sleep(200);
+  }
+  throw new Error(`the VIP did not answer from ${node} within ${ms} ms`);
+}
