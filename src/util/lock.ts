@@ -32,10 +32,35 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e: any) { return e.code === 'EPERM'; }
 }
 
+/**
+ * `new Date(ms).toISOString()` for years 0-9999, by arithmetic. V8's own sets up its date cache,
+ * and with it ICU's time zone, on first use: 1-2 ms on a host, about 140 ms of a whole `restore`
+ * under qemu TCG (docs/DEV.md, start-up), for a UTC string that needs no time zone. Days to civil
+ * date: H. Hinnant's days_from_civil inverse (proleptic Gregorian, as ECMAScript's).
+ */
+export function isoUtc(ms: number): string {
+  const days = Math.floor(ms / 86_400_000);
+  let rem = ms - days * 86_400_000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const h = Math.floor(rem / 3_600_000); rem -= h * 3_600_000;
+  const mi = Math.floor(rem / 60_000); rem -= mi * 60_000;
+  const s = Math.floor(rem / 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(year, 4)}-${p(month)}-${p(day)}T${p(h)}:${p(mi)}:${p(s)}.${p(rem - s * 1000, 3)}Z`;
+}
+
 function tryTake(file: string): boolean {
   try {
     const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    writeSync(fd, JSON.stringify({ pid: process.pid, command: ['lbctl', ...process.argv.slice(2)].join(' '), since: new Date().toISOString() } satisfies LockHolder));
+    writeSync(fd, JSON.stringify({ pid: process.pid, command: ['lbctl', ...process.argv.slice(2)].join(' '), since: isoUtc(Date.now()) } satisfies LockHolder));
     held.set(file, { fd, depth: 1 });
     return true;
   } catch (e: any) {
