@@ -5,6 +5,7 @@
 // CommonJS on purpose (bin/package.json): an ES module entry makes node set up its ES module
 // loader (ten more of its own modules, and a resolve/link pass) before the first line runs; in the
 // kernel lab, under qemu TCG, that was about 3% of a whole `lbctl list` (docs/DEV.md, start-up).
+const path = require('node:path');
 const argv = process.argv.slice(2);
 
 if (argv.length === 1 && argv[0] === '--version') {
@@ -13,14 +14,14 @@ if (argv.length === 1 && argv[0] === '--version') {
   // this path about 1.1x. The line is oclif's userAgent, byte for byte (test/unit/help.test.ts).
   const { readFileSync } = require('node:fs');
   const os = require('node:os');
-  const { version } = JSON.parse(readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'));
+  const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
   process.stdout.write(`lbctl/${version} ${os.platform()}-${os.arch() === 'ia32' ? 'x86' : os.arch()} node-${process.version}\n`);
 } else {
   // The product is one CommonJS bundle (dist/lbctl.cjs, built by `npm run build`), loaded with
   // V8's code cache by bin/bundle.cjs. oclif finds package.json from the directory given: the
   // package root itself (bin/ has its own package.json, which only says "commonjs").
   const { exports: { run } } = require('./bundle.cjs').loadBundle();
-  run(argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY ? ['shell'] : argv, require('node:path').join(__dirname, '..')).catch((e) => {
+  run(argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY ? ['shell'] : argv, path.join(__dirname, '..')).catch((e) => {
     // run() settles every command error itself (oclif's handle); what reaches here is a bug,
     // reported as an ES module entry's top-level await reported it: the stack, exit 1.
     process.exitCode = 1;
