@@ -17,27 +17,30 @@ const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
-const file = path.join(__dirname, '..', 'dist', 'lbctl.cjs');
+const dist = path.join(__dirname, '..', 'dist');
+const file = path.join(dist, 'lbctl.cjs');
 
-/** The code cache file for this build of the bundle on this node. */
-function cacheFile(source) {
+/** The code cache file for this build of a bundle on this node. */
+function cacheFile(source, name) {
   // First line: "// lbctl-build <id>" (scripts/build.mjs). V8 checks only the source's length.
   const m = /^\/\/ lbctl-build ([0-9a-f]+)\n/.exec(source.slice(0, 64));
-  return m ? path.join(path.dirname(file), `lbctl-${m[1]}-${process.version}-${process.arch}.v8cache`) : undefined;
+  return m ? path.join(dist, `${name}-${m[1]}-${process.version}-${process.arch}.v8cache`) : undefined;
 }
 
 /**
- * Evaluate the bundle once per process and register it as the module `dist/lbctl.cjs`, so that
+ * Evaluate a bundle once per process and register it as the module `dist/<name>.cjs`, so that
  * oclif's own require() of that file (package.json oclif targets) returns the same exports.
+ * name: `lbctl` (the product) or `lbctl-fast` (restore's fast path, src/cli/fast.ts).
  * `produce`: compile without the cache and return a function that writes one (the build).
  */
-function loadBundle({ produce = false } = {}) {
+function loadBundle({ produce = false, name = 'lbctl' } = {}) {
+  const file = path.join(dist, `${name}.cjs`);
   const known = require.cache[file];
   if (known && !produce) return { exports: known.exports, cache: 'loaded' };
   // The build makes the bundle pure ASCII, where latin1 reads the same text as utf8, without
-  // utf8's decoding pass over 2.8 MB (tens of milliseconds on every call).
+  // utf8's decoding pass over 1.3 MB (tens of milliseconds on every call).
   const source = fs.readFileSync(file, 'latin1');
-  const cachePath = cacheFile(source);
+  const cachePath = cacheFile(source, name);
   let cachedData;
   if (!produce && cachePath) {
     try { cachedData = fs.readFileSync(cachePath); } catch { /* no cache for this node: compile */ }

@@ -16,15 +16,30 @@ if (argv.length === 1 && argv[0] === '--version') {
   const os = require('node:os');
   const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
   process.stdout.write(`lbctl/${version} ${os.platform()}-${os.arch() === 'ia32' ? 'x86' : os.arch()} node-${process.version}\n`);
+} else if (argv[0] === 'restore' && process.env.LBCTL_FAST !== '0') {
+  // restore is what scripts and Ansible run with thousands of rules: plain argv runs it without
+  // oclif, from its own small bundle (src/cli/fast.ts says why and which argv qualify).
+  // Anything else, and LBCTL_FAST=0, goes through oclif.
+  const { exports: { fastRestore } } = require('./bundle.cjs').loadBundle({ name: 'lbctl-fast' });
+  fastRestore(argv.slice(1)).then((done) => { if (!done) runOclif(); }, bug);
 } else {
+  runOclif();
+}
+
+function runOclif() {
   // The product is one CommonJS bundle (dist/lbctl.cjs, built by `npm run build`), loaded with
   // V8's code cache by bin/bundle.cjs. oclif finds package.json from the directory given: the
   // package root itself (bin/ has its own package.json, which only says "commonjs").
   const { exports: { run } } = require('./bundle.cjs').loadBundle();
-  run(argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY ? ['shell'] : argv, path.join(__dirname, '..')).catch((e) => {
-    // run() settles every command error itself (oclif's handle); what reaches here is a bug,
-    // reported as an ES module entry's top-level await reported it: the stack, exit 1.
-    process.exitCode = 1;
-    console.error(e);
-  });
+  run(argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY ? ['shell'] : argv, path.join(__dirname, '..')).catch(bug);
+}
+
+/**
+ * run() settles every command error itself (oclif's handle, or the fast path's own printing);
+ * what reaches here is a bug, reported as an ES module entry's top-level await reported it:
+ * the stack, exit 1.
+ */
+function bug(e) {
+  process.exitCode = 1;
+  console.error(e);
 }

@@ -3,7 +3,7 @@ import { LbctlCommand } from '../src/cli/base.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { renderPlan } from '../src/converge/change.js';
 import { applyNode, type NodeRunResult } from '../src/apply/index.js';
-import { driverFlag } from '../src/ipvs/select.js';
+import { driverFlag } from '../src/cli/ipvs-flags.js';
 import { parseDuration } from '../src/util/duration.js';
 
 export default class Apply extends LbctlCommand {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { confirm } from '@inquirer/prompts';
 import { IpvsCommand } from '../src/cli/ipvs-command.js';
-import { driverFlag } from '../src/ipvs/select.js';
+import { driverFlag } from '../src/cli/ipvs-flags.js';
 import { UsageError } from '../src/cli/errors.js';
 import { clearTable, type ClearResult } from '../src/ipvs/ops.js';
 import { mutatingFlags } from '../src/cli/base.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand, selectorGiven } from '../src/cli/ipvs-command.js';
-import { driverFlag } from '../src/ipvs/select.js';
+import { driverFlag } from '../src/cli/ipvs-flags.js';
 import { selectorFlags, selectorFromFlags } from '../src/cli/ipvs-flags.js';
 import { listServices, type ListResult } from '../src/ipvs/ops.js';
 import { renderTable } from '../src/ipvs/render.js';

@@ -3,7 +3,7 @@ import { LbctlCommand } from '../src/cli/base.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { renderPlan } from '../src/converge/change.js';
 import { planNode, type NodeRunResult } from '../src/apply/index.js';
-import { driverFlag } from '../src/ipvs/select.js';
+import { driverFlag } from '../src/cli/ipvs-flags.js';
 
 export default class Plan extends LbctlCommand {
   static summary = 'Show everything `lbctl apply` would change on one node of a cluster spec';

@@ -1,14 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { IpvsCommand } from '../src/cli/ipvs-command.js';
-import { driverFlag } from '../src/ipvs/select.js';
-import { loadDesired, MAX_INPUT_BYTES, restore } from '../src/ipvs/restore.js';
-import { renderPlan, type planJson } from '../src/ipvs/plan.js';
-import type { RulesFormat } from '../src/ipvs/formats.js';
+import { driverFlag } from '../src/cli/ipvs-flags.js';
+import { MAX_INPUT_BYTES } from '../src/ipvs/restore.js';
+import { runRestore, type RestoreCommandResult } from '../src/cli/restore-run.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
-import { progressAllowed } from '../src/cli/output.js';
-import { parseDuration } from '../src/util/duration.js';
 
-export type RestoreCommandResult = { changed: boolean; dryRun: boolean } & ReturnType<typeof planJson>;
+export type { RestoreCommandResult } from '../src/cli/restore-run.js';
 
 export default class Restore extends IpvsCommand {
   static summary = 'Make the IPVS table equal to a rules file, applying only the difference (no flush)';
@@ -29,14 +26,6 @@ export default class Restore extends IpvsCommand {
 
   async run(): Promise<RestoreCommandResult> {
     const { args, flags } = await this.parse(Restore);
-    const drainTimeoutMs = parseDuration(flags.timeout, '--timeout');
-    const desired = await loadDesired(args.file, flags.format as RulesFormat | undefined, { allowEmpty: flags['allow-empty'] });
-    const r = await restore(await this.ipvs(flags), desired, {
-      dryRun: flags['dry-run'], merge: flags.merge, drain: flags.drain, drainTimeoutMs, allowEmpty: flags['allow-empty'], signal: this.signal, progress: progressAllowed(this.jsonEnabled()),
-    });
-    if (flags['dry-run']) this.human(renderPlan(r.changes));
-    else this.human(r.changes.length ? `${renderPlan(r.changes).replace(/^Plan:/m, 'Applied:')}` : 'No changes.');
-    // A dry run's `changed` is the real run's: whether the plan has changes (LbctlCommand exits 10 on it with --exit-code).
-    return { ...r.plan, changed: r.changed || r.changes.length > 0, dryRun: r.dryRun };
+    return runRestore({ ...flags, file: args.file }, { ipvs: (f) => this.ipvs(f), human: (t) => this.human(t), json: this.jsonEnabled(), signal: this.signal });
   }
 }

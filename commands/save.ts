@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { IpvsCommand, withIpvsLock } from '../src/cli/ipvs-command.js';
 import { UsageError } from '../src/cli/errors.js';
-import { driverFlag } from '../src/ipvs/select.js';
+import { driverFlag } from '../src/cli/ipvs-flags.js';
 import { formatTable, type RulesFormat } from '../src/ipvs/formats.js';
 import { sortTable } from '../src/ipvs/model.js';
 import { currentNetns, persistTable, type PersistResult } from '../src/ipvs/persist.js';

@@ -1,5 +1,5 @@
 import { IpvsCommand, selectorGiven } from '../src/cli/ipvs-command.js';
-import { driverFlag } from '../src/ipvs/select.js';
+import { driverFlag } from '../src/cli/ipvs-flags.js';
 import { selectorFlags, selectorFromFlags } from '../src/cli/ipvs-flags.js';
 import { zeroCounters, type ZeroResult } from '../src/ipvs/ops.js';
 import { mutatingFlags } from '../src/cli/base.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
-import { driverFlag } from '../../src/ipvs/select.js';
+import { driverFlag } from '../../src/cli/ipvs-flags.js';
 import { checkDaemonWanted, checkSyncId, convergeDaemon, formatDaemon, type DaemonResult } from '../../src/ipvs/netlink/settings.js';
 import { actionWord } from '../../src/cli/output.js';
 import { mutatingFlags } from '../../src/cli/base.js';

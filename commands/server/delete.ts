@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
-import { driverFlag } from '../../src/ipvs/select.js';
+import { driverFlag } from '../../src/cli/ipvs-flags.js';
 import { selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
 import { deleteServer, describe, type ServerDeleteResult } from '../../src/ipvs/ops.js';
 import { actionWord, Progress, progressAllowed } from '../../src/cli/output.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
-import { driverFlag } from '../../src/ipvs/select.js';
+import { driverFlag } from '../../src/cli/ipvs-flags.js';
 import { destFlags, destinationFromFlags, selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
 import { convergeDestination, describe, findDestination, requireService, type OpResult } from '../../src/ipvs/ops.js';
 import { makeDestination } from '../../src/ipvs/rules.js';

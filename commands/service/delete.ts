@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
-import { driverFlag } from '../../src/ipvs/select.js';
+import { driverFlag } from '../../src/cli/ipvs-flags.js';
 import { selectorFlags, selectorFromFlags } from '../../src/cli/ipvs-flags.js';
 import { deleteService, describe, type OpResult } from '../../src/ipvs/ops.js';
 import { actionWord } from '../../src/cli/output.js';

@@ -1,5 +1,5 @@
 import { IpvsCommand } from '../../src/cli/ipvs-command.js';
-import { driverFlag } from '../../src/ipvs/select.js';
+import { driverFlag } from '../../src/cli/ipvs-flags.js';
 import { formatTimeouts } from '../../src/ipvs/netlink/settings.js';
 import type { Timeouts } from '../../src/ipvs/driver.js';
 

@@ -6,6 +6,16 @@ import { defaultNetmask, normalizeSchedFlags, type VirtualService } from '../ipv
 import { FieldError, LIMITS, validateService } from '../ipvs/validate.js';
 import { makeDestination, parseSelector, type ServiceSelector } from '../ipvs/rules.js';
 import type { Destination } from '../ipvs/model.js';
+import { DRIVER_NAMES } from '../ipvs/select.js';
+
+/** The shared --driver flag (also LBCTL_DRIVER). */
+export const driverFlag = Flags.string({
+  description: 'IPVS driver: netlink (generic netlink, default where it loads), ipvsadm, or auto',
+  options: [...DRIVER_NAMES],
+  env: 'LBCTL_DRIVER',
+  default: 'auto',
+  helpGroup: 'IPVS',
+});
 
 export const selectorFlags = {
   'tcp-service': Flags.string({ char: 't', description: 'TCP virtual service ADDR:PORT', helpGroup: 'SERVICE' }),

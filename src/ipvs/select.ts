@@ -1,18 +1,11 @@
-import { Flags } from '@oclif/core';
 import { LbctlError, UnavailableError } from '../cli/errors.js';
 import type { IpvsDriver } from './driver.js';
 import { IpvsadmDriver } from './ipvsadm.js';
 
 export type DriverName = 'auto' | 'netlink' | 'ipvsadm';
+/** The drivers --driver (and LBCTL_DRIVER) names. */
+export const DRIVER_NAMES: readonly DriverName[] = ['auto', 'netlink', 'ipvsadm'];
 
-/** The shared --driver flag (also LBCTL_DRIVER). */
-export const driverFlag = Flags.string({
-  description: 'IPVS driver: netlink (generic netlink, default where it loads), ipvsadm, or auto',
-  options: ['auto', 'netlink', 'ipvsadm'],
-  env: 'LBCTL_DRIVER',
-  default: 'auto',
-  helpGroup: 'IPVS',
-});
 
 /**
  * Drivers kept open across commands by a long-lived host process (the interactive shell): while

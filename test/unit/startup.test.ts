@@ -27,7 +27,8 @@ async function evaluated(args: string[], env: Record<string, string> = {}): Prom
     const functions = new Set<string>();
     for (const f of readdirSync(dir)) {
       for (const s of JSON.parse(readFileSync(path.join(dir, f), 'utf8')).result as { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[]) {
-        if (!s.url.endsWith('/dist/lbctl.cjs')) continue;
+        // Either bundle: the product's, or restore's fast path (dist/lbctl-fast.cjs).
+        if (!/\/dist\/lbctl(-fast)?\.cjs$/.test(s.url)) continue;
         for (const fn of s.functions) {
           if (fn.ranges[0].count === 0) continue;
           // esbuild names each bundled module's wrapper after its path (relative to the build's cwd).
@@ -42,18 +43,22 @@ async function evaluated(args: string[], env: Record<string, string> = {}): Prom
   }
 }
 
-test('the bundle requires nothing from node_modules at run time: tinyglobby is stubbed, netlink is loaded by its own path', () => {
+test('the bundles require nothing from node_modules at run time: tinyglobby is stubbed, netlink is loaded by its own path', () => {
+  for (const file of [bundle, path.join(root, 'dist', 'lbctl-fast.cjs')]) requiresOf(file);
+});
+
+function requiresOf(bundle: string): void {
   const text = readFileSync(bundle, 'latin1');
   // bin/bundle.cjs reads it as latin1, the same text only while every byte is ASCII.
-  assert.equal(/[^\x00-\x7f]/.exec(text)?.index, undefined, 'dist/lbctl.cjs holds a non-ASCII byte');
+  assert.equal(/[^\x00-\x7f]/.exec(text)?.index, undefined, `${path.basename(bundle)} holds a non-ASCII byte`);
   const ext = new Set<string>();
   // (not inside a string: ajv's code for its own standalone output names a require as text)
   for (const m of text.matchAll(/(?<!['"])\brequire\("([^".][^"]*)"\)/g)) if (!m[1].startsWith('node:') && !builtinModules.includes(m[1])) ext.add(m[1]);
   // typescript stays outside the bundle too, but oclif requires it only inside the function that
   // looks for TypeScript sources, which a bundle never calls.
   ext.delete('typescript');
-  assert.deepEqual([...ext], [], `required from node_modules: ${[...ext].join(', ')}`);
-});
+  assert.deepEqual([...ext], [], `${path.basename(bundle)} requires from node_modules: ${[...ext].join(', ')}`);
+}
 
 test('restore of plain rules evaluates neither the YAML parser, ajv, inquirer nor execa; it did parse the rules', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lbctl-startup-'));
@@ -64,7 +69,8 @@ test('restore of plain rules evaluates neither the YAML parser, ajv, inquirer no
     // kernel or modprobe involved (execa is legitimately needed for modprobe without IPVS).
     const r = await evaluated(['restore', '--driver', 'netlink', '--dry-run', rules], { LBCTL_NETLINK_MODULE: path.join(dir, 'none') });
     assert.ok(r.functions.has('parseRules'), 'the walk did not see the rules being parsed');
-    const heavy = ['yaml', 'ajv', '@inquirer/core', 'inquirer', 'execa', 'cross-spawn', 'diff'].filter((p) => r.packages.has(p));
+    // Plain restore argv takes the fast path (src/cli/fast.ts): not even oclif runs.
+    const heavy = ['yaml', 'ajv', '@inquirer/core', 'inquirer', 'execa', 'cross-spawn', 'diff', '@oclif/core'].filter((p) => r.packages.has(p));
     assert.deepEqual(heavy, [], `restore evaluates at start: ${heavy.join(', ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -88,6 +94,10 @@ test('bin/run.js loads the bundle from its code cache, and without one still run
   // A V8 flag that changes the cache's flag hash: V8 rejects the cache, the bundle compiles.
   const other = await execa(process.execPath, ['--no-lazy', '-e', load]);
   assert.equal(other.stdout, 'rejected function');
+  // restore's fast path has a bundle and a cache of its own.
+  const fast = `const b = require(${JSON.stringify(path.join(root, 'bin', 'bundle.cjs'))}).loadBundle({ name: 'lbctl-fast' }); console.log(b.cache, typeof b.exports.fastRestore)`;
+  assert.equal((await execa(process.execPath, ['-e', fast])).stdout, 'used function');
+  assert.equal((await execa(process.execPath, ['--no-lazy', '-e', fast])).stdout, 'rejected function');
 });
 
 /**
