@@ -1,5 +1,5 @@
 /**
- * The published package holds only what a user runs: the bin entry, the bundle in dist/, the
+ * The published package holds only what a user runs: the bin entry, the bundles in dist/, the
  * README, package.json, the oclif manifest and the JSON Schemas of the --json results
  * (schemas/: scripts validate lbctl's output against them). No test, bench, fixture, golden
  * file or TypeScript source (tests and benches build to build/, never shipped).
@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { lbctlRoot, runLbctl } from '../../src/cli/inprocess.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 
-const ALLOWED = [/^bin\/run\.js$/, /^bin\/bundle\.cjs$/, /^bin\/package\.json$/, /^dist\/lbctl\.cjs$/, /^dist\/lbctl-validator\.cjs$/, /^dist\/lbctl-[0-9a-f]+-v[\d.]+-\w+\.v8cache$/, /^README\.md$/, /^package\.json$/, /^oclif\.manifest\.json$/, /^schemas\/[\w.-]+\.json$/, /^LICEN[CS]E(\.\w+)?$/];
+const ALLOWED = [/^bin\/run\.js$/, /^bin\/bundle\.cjs$/, /^bin\/package\.json$/, /^dist\/lbctl\.cjs$/, /^dist\/lbctl-fast\.cjs$/, /^dist\/lbctl-validator\.cjs$/, /^dist\/lbctl(-fast)?-[0-9a-f]+-v[\d.]+-\w+\.v8cache$/, /^README\.md$/, /^package\.json$/, /^oclif\.manifest\.json$/, /^schemas\/[\w.-]+\.json$/, /^LICEN[CS]E(\.\w+)?$/];
 const FORBIDDEN = /(^|\/)(test|tests|bench|fixtures?|golden|examples|scripts|src|commands|build)\/|\.ts$|\.test\.|\.map$/;
 
 test('npm pack lists only the bin entry, the bundle, README, package.json, the manifest and the schemas', async () => {
@@ -22,10 +22,11 @@ test('npm pack lists only the bin entry, the bundle, README, package.json, the m
   const stray = files.filter((f) => FORBIDDEN.test(f) || !ALLOWED.some((re) => re.test(f)));
   assert.deepEqual(stray, [], `files that a user does not run: ${stray.join(', ')}`);
   // And what the CLI needs to start is there.
-  for (const need of ['bin/run.js', 'bin/bundle.cjs', 'bin/package.json', 'dist/lbctl.cjs', 'dist/lbctl-validator.cjs', 'package.json', 'oclif.manifest.json', 'README.md']) {
+  for (const need of ['bin/run.js', 'bin/bundle.cjs', 'bin/package.json', 'dist/lbctl.cjs', 'dist/lbctl-fast.cjs', 'dist/lbctl-validator.cjs', 'package.json', 'oclif.manifest.json', 'README.md']) {
     assert.ok(files.includes(need), `${need} missing from the package`);
   }
-  assert.ok(files.some((f) => f.endsWith('.v8cache')), 'the bundle\'s code cache is missing from the package');
+  assert.ok(files.some((f) => /^dist\/lbctl-[0-9a-f]+-.*\.v8cache$/.test(f)), 'the bundle\'s code cache is missing from the package');
+  assert.ok(files.some((f) => /^dist\/lbctl-fast-[0-9a-f]+-.*\.v8cache$/.test(f)), 'the fast path\'s code cache is missing from the package');
   // Every schema in the repo ships: the shared definitions and each command's result and error.
   const schemas = readdirSync(path.join(lbctlRoot(), 'schemas')).filter((f) => f.endsWith('.json')).map((f) => `schemas/${f}`).sort();
   assert.ok(schemas.length >= 40, `${schemas.length} schemas`);
