@@ -144,9 +144,8 @@ const validatorPlugin = {
 
 rmSync(dist, { recursive: true, force: true });
 const bundleFile = path.join(dist, 'lbctl.cjs');
-const result = await build({
-  stdin: { contents: entry, resolveDir: root, sourcefile: 'lbctl-entry.ts', loader: 'ts' },
-  outfile: bundleFile,
+/** What both bundles share (the product's and restore's fast path's). */
+const bundleOptions = {
   bundle: true,
   // One CommonJS file, loaded by bin/bundle.cjs with V8's code cache (see the header). Each
   // command's import() becomes a lazy initialiser: its modules run only when it runs.
@@ -160,13 +159,18 @@ const result = await build({
   // The sources are ES modules: their import.meta.url is the bundle's own file URL.
   define: { 'globalThis.LBCTL_BUNDLE': 'true', 'import.meta.url': '__lbctlImportMetaUrl' },
   banner: { js: `var __lbctlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
-  plugins: [stubPlugin, patchPlugin, validatorPlugin],
   // Less text for V8 to read on every call; names stay, so DEBUG=1 stack traces stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  metafile: Boolean(process.env.LBCTL_BUILD_META),
   legalComments: 'none',
+};
+const result = await build({
+  ...bundleOptions,
+  stdin: { contents: entry, resolveDir: root, sourcefile: 'lbctl-entry.ts', loader: 'ts' },
+  outfile: bundleFile,
+  plugins: [stubPlugin, patchPlugin, validatorPlugin],
+  metafile: Boolean(process.env.LBCTL_BUILD_META),
 });
 // The first line names this build (a hash of the rest): bin/bundle.cjs uses a code cache only if
 // it was made from this exact text (V8 itself compares only the source's length).
@@ -208,21 +212,11 @@ stampBundle(bundleFile);
  */
 const fastFile = path.join(dist, 'lbctl-fast.cjs');
 const fast = await build({
+  ...bundleOptions,
   entryPoints: [path.join(root, 'src', 'cli', 'fast-entry.ts')],
   outfile: fastFile,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  external: ['netlink', 'typescript'],
-  define: { 'globalThis.LBCTL_BUNDLE': 'true', 'import.meta.url': '__lbctlImportMetaUrl' },
-  banner: { js: `var __lbctlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
   plugins: [stubPlugin, validatorPlugin],
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: 'warning',
   metafile: true,
-  legalComments: 'none',
 });
 const oclifInFast = Object.keys(fast.metafile.inputs).filter((f) => /node_modules[\\/]@oclif[\\/]/.test(f));
 if (oclifInFast.length) throw new Error(`build: the fast path's bundle must not hold oclif, but holds ${oclifInFast[0]} (an import of @oclif/core reached src/cli/fast.ts)`);
