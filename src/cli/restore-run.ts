@@ -36,8 +36,16 @@ export async function runRestore(flags: RestoreFlags, ctx: RestoreContext): Prom
   });
   if (flags['dry-run']) ctx.human(renderPlan(r.changes));
   else ctx.human(r.changes.length ? `${renderPlan(r.changes).replace(/^Plan:/m, 'Applied:')}` : 'No changes.');
+  // The JSON view of the plan (every change by its rule) is made only if read: printed under
+  // --json, never for human output. Same keys in the same order as a plain object.
+  const result = {} as RestoreCommandResult;
+  for (const key of ['changes', 'summary'] as const) {
+    Object.defineProperty(result, key, { enumerable: true, configurable: true, get: () => r.plan[key] });
+  }
   // A dry run's `changed` is the real run's: whether the plan has changes (--exit-code exits 10 on it).
-  return { ...r.plan, changed: r.changed || r.changes.length > 0, dryRun: r.dryRun };
+  result.changed = r.changed || r.changes.length > 0;
+  result.dryRun = r.dryRun;
+  return result;
 }
 
 /**
