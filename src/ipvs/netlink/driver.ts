@@ -8,9 +8,10 @@ import { CTRL_CMD_GETFAMILY, decodeAttrs, encodeAttrs, GENL_ID_CTRL, IPVS_GENL_N
 import { KernelErrno, NlConnection, type AckMode, type BatchMessage, type Transport } from './conn.js';
 import { parseGenl, type NlMsg } from './message.js';
 import {
-  daemonAttrs, decodeDaemon, decodeDest, decodeService, decodeTimeouts, formatVersion, opRequest, serviceIdAttrs,
+  daemonAttrs, decodeDaemon, decodeDest, decodeService, decodeTimeouts, formatVersion,
   timeoutAttrs, type ServiceId,
 } from './ipvs.js';
+import { encodeOps, fastDest, fastService, getDestAttrs } from './wire.js';
 import { daemonError, Errno, errnoName, opError, opWhere, permissionError } from './errors.js';
 
 /** The injected fault (LBCTL_FAULT_IPVS, test only) deletes this service, which nobody has: ESRCH. */
@@ -75,13 +76,29 @@ export class NetlinkDriver implements IpvsDriver {
 
   /** A read; kernel errors become lbctl errors (permission, or the generic one). */
   private async read(conn: NlConnection, m: BatchMessage, dump: boolean, skip?: ReadonlySet<string>): Promise<AttrValues[]> {
-    let msgs: NlMsg[];
+    const msgs = await this.exchange(conn, m, dump);
+    return decoding(() => msgs.map((x) => decodeAttrs('cmd', parseGenl(x.payload).attrs, skip)));
+  }
+
+  private async exchange(conn: NlConnection, m: BatchMessage, dump: boolean): Promise<NlMsg[]> {
     try {
-      msgs = await conn.request(m, { dump });
+      return await conn.request(m, { dump });
     } catch (e) {
       throw this.readError(e);
     }
-    return decoding(() => msgs.map((x) => decodeAttrs('cmd', parseGenl(x.payload).attrs, skip)));
+  }
+
+  /** A service's destinations, each entry decoded in place (wire.ts) unless it needs the generic decoder. */
+  private async dumpDests(conn: NlConnection, svc: ServiceId, stats: boolean): Promise<Destination[]> {
+    const msgs = await this.exchange(conn, { family: this.family, cmd: IpvsCmd.GET_DEST, version: IPVS_GENL_VERSION, attrs: getDestAttrs(svc) }, true);
+    return decoding(() => {
+      const out: Destination[] = new Array(msgs.length);
+      for (let i = 0; i < msgs.length; i++) {
+        const p = msgs[i].payload;
+        out[i] = (stats ? null : fastDest(p, svc.family)) ?? decodeDest(decodeAttrs('cmd', parseGenl(p).attrs, stats ? undefined : NO_STATS).dest as AttrValues, svc.family, stats);
+      }
+      return out;
+    });
   }
 
   private readError(e: unknown): unknown {
@@ -93,16 +110,23 @@ export class NetlinkDriver implements IpvsDriver {
 
   async getTable(opts: ReadOptions = {}): Promise<IpvsTable> {
     const stats = Boolean(opts.stats);
-    const svcs = await this.read(this.conn, this.msg(IpvsCmd.GET_SERVICE), true, stats ? undefined : NO_STATS);
-    const services = decoding(() => svcs.map((v) => decodeService(v.service as AttrValues, stats)).filter((s): s is VirtualService => Boolean(s)));
+    const msgs = await this.exchange(this.conn, this.msg(IpvsCmd.GET_SERVICE), true);
+    const services = decoding(() => {
+      const out: VirtualService[] = [];
+      for (const m of msgs) {
+        const fast = stats ? null : fastService(m.payload);
+        const s = fast !== null ? fast : decodeService(decodeAttrs('cmd', parseGenl(m.payload).attrs, stats ? undefined : NO_STATS).service as AttrValues, stats);
+        if (s) out.push(s);
+      }
+      return out;
+    });
     await this.fillDestinations(services, stats);
     return { services };
   }
 
   /** One service's destinations (the drain loop polls just this). */
   async getDestinations(svc: ServiceId, opts: ReadOptions = {}): Promise<Destination[]> {
-    const rows = await this.read(this.conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(svc) }), true, opts.stats ? undefined : NO_STATS);
-    return decoding(() => rows.map((v) => decodeDest(v.dest as AttrValues, svc.family, Boolean(opts.stats))));
+    return this.dumpDests(this.conn, svc, Boolean(opts.stats));
   }
 
   /**
@@ -117,15 +141,9 @@ export class NetlinkDriver implements IpvsDriver {
     await Promise.all(conns.map(async (conn) => {
       while (next < services.length) {
         const s = services[next++];
-        const rows = await this.read(conn, this.msg(IpvsCmd.GET_DEST, { service: serviceIdAttrs(s) }), true, stats ? undefined : NO_STATS);
-        s.destinations = decoding(() => rows.map((v) => decodeDest(v.dest as AttrValues, s.family, stats)));
+        s.destinations = await this.dumpDests(conn, s, stats);
       }
     }));
-  }
-
-  private opMessage(op: Op): BatchMessage {
-    const r = opRequest(op);
-    return this.msg(r.cmd, r.attrs);
   }
 
   /** All or nothing (driver.ts): a failure midway is rolled back with compensating changes. */
@@ -136,10 +154,10 @@ export class NetlinkDriver implements IpvsDriver {
   /** One pipelined batch; on a kernel error, which op failed first and exactly which took effect. */
   private async write(ops: Op[], fault?: number, onProgress?: (done: number, total: number) => void): Promise<BatchFailure | undefined> {
     if (!ops.length) return undefined;
-    const msgs = ops.map((op, i) => (i === fault ? this.msg(IpvsCmd.DEL_SERVICE, { service: serviceIdAttrs(FAULT_SERVICE) }) : this.opMessage(op)));
-    this.writes += msgs.length;
+    const wire = encodeOps(ops, this.family, fault, FAULT_SERVICE);
+    this.writes += ops.length;
     const acks = this.opts.acks ?? (process.env.LBCTL_NETLINK_ACKS === 'errors' ? 'errors' : 'each');
-    const fail = await this.conn.batch(msgs, onProgress ? (n) => onProgress(n, msgs.length) : undefined, { acks });
+    const fail = await this.conn.batchWire(wire, onProgress ? (n) => onProgress(n, ops.length) : undefined, { acks });
     if (!fail) return undefined;
     const failed = new Set(fail.failed);
     const applied: number[] = [];
