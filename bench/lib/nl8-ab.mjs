@@ -2,7 +2,8 @@
 // checkouts (npm run build:test), interleaved, each round in a fresh process, medians side by side
 // with the ratio to the first:
 //   encode: NetlinkDriver.apply() of S services x 10 real servers (encode, frame, windows, ACKs);
-//   decode: NetlinkDriver.getTable() of the same table (dump requests, reassembly, decoding).
+//   decode: NetlinkDriver.getTable() of the same table (dump requests, reassembly, decoding);
+//   open: the first real netlink socket (loading the native addon); load: importing the driver.
 // The kernel is a fake transport answering from bytes prepared before the clock starts (ACKs
 // written in place; dump replies framed as the kernel frames them), the same code for every
 // checkout. --no-opt --no-sparkplug keeps V8 in its interpreter, nearer to qemu TCG.
@@ -34,6 +35,10 @@ const t0 = performance.now();
 const { NetlinkDriver } = await import(dir + '/build/src/ipvs/netlink/driver.js');
 const { NlConnection } = await import(dir + '/build/src/ipvs/netlink/conn.js');
 const tLoad = performance.now() - t0;
+// The real socket's first open: loading the native addon (nothing is sent).
+const t4 = performance.now();
+(await import(dir + '/build/src/ipvs/netlink/socket.js')).openSocketTransport().close();
+const tOpen = performance.now() - t4;
 const svcs = [];
 for (let s = 0; s < nsvc; s++) {
   const svc = { protocol: 'tcp', family: 'inet', address: '10.200.' + ((s >> 8) & 255) + '.' + (s & 255), port: 80, scheduler: 'wrr', persistence: 0, netmask: '255.255.255.255', schedFlags: [], onePacket: false, destinations: [] };
@@ -79,11 +84,11 @@ const t1 = performance.now(); await drv.apply(ops); const t2 = performance.now()
 const t = await drv.getTable(); const t3 = performance.now();
 const n = t.services.reduce((a, s) => a + s.destinations.length, 0);
 if (n !== nsvc * 10 || t.services[nsvc - 1].destinations[9].address !== svcs[nsvc - 1].destinations[9].address) throw new Error('bad table ' + n);
-console.log(JSON.stringify({ load: tLoad, encode: t2 - t1, decode: t3 - t2 }));
+console.log(JSON.stringify({ load: tLoad, open: tOpen, encode: t2 - t1, decode: t3 - t2 }));
 `);
 
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-const res = dirs.map(() => ({ load: [], encode: [], decode: [] }));
+const res = dirs.map(() => ({ load: [], open: [], encode: [], decode: [] }));
 for (let r = 0; r < rounds; r++) {
   dirs.forEach((dir, i) => {
     const o = JSON.parse(execFileSync(process.execPath, [...flags, child, dir, String(services)], { encoding: 'utf8' }));
@@ -91,7 +96,7 @@ for (let r = 0; r < rounds; r++) {
   });
 }
 console.log(`nl8-ab: ${services} services x 10 real servers, ${rounds} rounds, node ${flags.join(' ')}; medians in ms (ratio to ${dirs[0]})`);
-for (const k of ['load', 'encode', 'decode']) {
+for (const k of ['load', 'open', 'encode', 'decode']) {
   const base = med(res[0][k]);
   console.log(`${k.padEnd(7)} ` + dirs.map((d, i) => `${d}: ${med(res[i][k]).toFixed(1)}${i ? ` (${(med(res[i][k]) / base).toFixed(2)}x)` : ''}`).join('   '));
 }
