@@ -218,3 +218,44 @@ test('fastService / fastDest on the kernel\'s captured replies: every entry deco
     assert.equal(agrees(() => fastService(svc), () => genericService(svc)) && agrees(() => fastDest(dst, 'inet'), () => genericDest(dst, 'inet')), false, `addr of ${len}`);
   }
 });
+
+test('getTable over raw dumps: DONE inside the data datagram, NOOPs between entries, a datagram split message by message, an errno at the end', async () => {
+  const { NlConnection } = await import('../../src/ipvs/netlink/conn.js');
+  const { NetlinkDriver } = await import('../../src/ipvs/netlink/driver.js');
+  const svcs: VirtualService[] = [0, 1, 2].map((i) => ({ protocol: 'tcp', family: 'inet', address: `10.0.0.${i + 1}`, port: 80, scheduler: 'wrr', persistence: 0, netmask: '255.255.255.255', schedFlags: [], onePacket: false, destinations: [] }));
+  const dests = (i: number): Destination[] => [1, 2, 3].map((k) => ({ address: `10.1.${i}.${k}`, port: 8080, family: 'inet', forward: 'masq', weight: k, upperThreshold: 0, lowerThreshold: 0, activeConns: 0, inactiveConns: 0, persistConns: 3 }));
+  const frame = (type: number, seq: number, payload: Buffer, flags = 2) => {
+    const b = Buffer.alloc((16 + payload.length + 3) & ~3);
+    b.writeUInt32LE(16 + payload.length, 0); b.writeUInt16LE(type, 4); b.writeUInt16LE(flags, 6); b.writeUInt32LE(seq, 8); payload.copy(b, 16);
+    return b;
+  };
+  const done = (seq: number, errno = 0) => { const p = Buffer.alloc(4); p.writeInt32LE(-errno); return frame(3, seq, p); };
+  const noop = (seq: number) => frame(1, seq, Buffer.alloc(0));
+  const run = async (errnoAt?: number) => {
+    let recv: (d: Buffer) => void = () => {};
+    let dumps = 0;
+    const transport = {
+      port: 77, recvBufferSize: 1 << 20,
+      async send(d: Buffer) {
+        const seq = d.readUInt32LE(8);
+        const n = dumps++;
+        const out: Buffer[] = [];
+        if (n === 0) out.push(Buffer.concat([...svcs.map((s) => frame(FAMILY, seq, serviceEntry(s)!)), done(seq)]));
+        else {
+          const e = dests(n - 1).map((x) => frame(FAMILY, seq, destEntry(x, 0)!));
+          if (n === 1) out.push(Buffer.concat(e), done(seq));
+          else if (n === 2) out.push(Buffer.concat([e[0], noop(seq), e[1], e[2]]), done(seq, errnoAt === 2 ? 16 : 0));
+          // A stray message of another seq in the datagram: split message by message instead.
+          else out.push(Buffer.concat([e[0], frame(FAMILY, seq + 1000, destEntry(dests(9)[0], 0)!), e[1], e[2], done(seq)]));
+        }
+        setImmediate(() => out.forEach((b) => recv(b)));
+      },
+      onReceive(fn: (d: Buffer) => void) { recv = fn; }, onError() {}, setActive() {}, close() {},
+    };
+    return new NetlinkDriver(new NlConnection(transport), FAMILY).getTable();
+  };
+  const t = await run();
+  assert.deepEqual(t.services.map((s) => s.destinations), [0, 1, 2].map(dests));
+  assert.deepEqual(t.services.map((s) => ({ ...s, destinations: [] })), svcs);
+  await assert.rejects(run(2), (e: Error & { code?: string }) => e.code === 'EBUSY' || /EBUSY/.test(String(e.message)));
+});

@@ -43,7 +43,9 @@ interface Pending {
   what: string;
   /** The message's place in its batch window (0 for single requests), handed to done. */
   index: number;
-  done: (err: Error | undefined, msgs: NlMsg[], index: number) => void;
+  done: (err: Error | undefined, msgs: NlMsg[], index: number, raw?: Buffer[]) => void;
+  /** A raw dump (dumpRaw): the reply's datagrams, not split into messages. */
+  raw: Buffer[] | undefined;
 }
 
 const NO_MSGS: NlMsg[] = [];
@@ -115,7 +117,7 @@ export class NlConnection {
 
   private receive(datagram: Buffer): void {
     // ACK datagrams (a batch gets thousands) are read in place; anything else is split into messages.
-    if (this.receiveAcks(datagram)) return;
+    if (this.receiveAcks(datagram) || this.receiveRawDump(datagram)) return;
     let msgs: NlMsg[];
     try { msgs = parseMessages(datagram); } catch (e) {
       this.failAll(new RejectedError(`the kernel sent a malformed netlink message (${(e as Error).message})`, { code: 'EBADREPLY', hint: 'rerun; if it persists, try --driver ipvsadm and report it' }));
@@ -132,6 +134,9 @@ export class NlConnection {
         this.finish(m.seq, errno ? new KernelErrno(errno, m.seq) : undefined);
       } else if (m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) {
         continue;
+      } else if (p.raw) {
+        // The message, header included: the payload's own bytes with the 16 before them.
+        p.raw.push(Buffer.from(m.payload.buffer, m.payload.byteOffset - NLMSG_HDRLEN, m.payload.length + NLMSG_HDRLEN));
       } else {
         if (p.msgs === NO_MSGS) p.msgs = [m]; else p.msgs.push(m);
       }
@@ -164,6 +169,34 @@ export class NlConnection {
     return true;
   }
 
+  /**
+   * A datagram of a raw dump's reply (every message well formed and of its seq): kept whole, up
+   * to its NLMSG_DONE/ERROR, which settles the dump as receive() would. False (nothing done) for
+   * anything else, which receive() then splits message by message.
+   */
+  private receiveRawDump(d: Buffer): boolean {
+    if (d.length < NLMSG_HDRLEN) return false;
+    const seq = u32(d, 8);
+    const p = this.pending.get(seq);
+    if (!p || !p.raw) return false;
+    let off = 0;
+    let end = -1;
+    while (off + NLMSG_HDRLEN <= d.length) {
+      const len = u32(d, off);
+      if (len < NLMSG_HDRLEN || off + len > d.length || u32(d, off + 8) !== seq) return false;
+      const type = d[off + 4] | (d[off + 5] << 8);
+      if (end < 0 && (type === NLMSG_DONE || type === NLMSG_ERROR)) end = off;
+      off += (len + 3) & ~3;
+    }
+    if (end !== 0) p.raw.push(end < 0 ? d : d.subarray(0, end));
+    if (end >= 0) {
+      const len = u32(d, end);
+      const errno = parseErrno(d.subarray(end + NLMSG_HDRLEN, end + len));
+      this.finish(seq, errno ? new KernelErrno(errno, seq) : undefined);
+    }
+    return true;
+  }
+
   private finish(seq: number, err: Error | undefined): void {
     const p = this.pending.get(seq);
     if (!p) return;
@@ -172,7 +205,7 @@ export class NlConnection {
       this.transport.setActive(false);
       if (this.sweeper) { clearInterval(this.sweeper); this.sweeper = undefined; }
     }
-    p.done(err, p.msgs, p.index);
+    p.done(err, p.msgs, p.index, p.raw);
   }
 
   private failAll(e: Error & { code?: string }): void {
@@ -183,14 +216,14 @@ export class NlConnection {
     for (const seq of [...this.pending.keys()]) this.finish(seq, err);
   }
 
-  private register(seq: number, dump: boolean, what: string, done: Pending['done'], index = 0, deadline = Date.now() + this.timeoutMs, batched = false): void {
+  private register(seq: number, dump: boolean, what: string, done: Pending['done'], index = 0, deadline = Date.now() + this.timeoutMs, batched = false, raw = false): void {
     if (!this.pending.size) {
       this.transport.setActive(true);
       this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, this.timeoutMs));
       this.sweeper.unref?.();
     }
     // Writes get no replies but ACKs: they share one empty list instead of one each.
-    this.pending.set(seq, { dump, msgs: batched ? NO_MSGS : [], deadline, what, index, done });
+    this.pending.set(seq, { dump, msgs: batched || raw ? NO_MSGS : [], deadline, what, index, done, raw: raw ? [] : undefined });
   }
 
   /** Fails requests past their deadline: one timer for the connection while anything is pending. */
@@ -208,12 +241,25 @@ export class NlConnection {
    */
   request(m: BatchMessage, opts: { dump?: boolean } = {}): Promise<NlMsg[]> {
     if (!opts.dump) return this.send1(m, false);
-    return new Promise<NlMsg[]>((resolve, reject) => {
-      const start = () => this.start1(m, true, (err, msgs) => {
+    return this.dump(m, false).then((r) => r.msgs);
+  }
+
+  /**
+   * A dump whose reply comes as the datagrams themselves (each holding whole messages of this
+   * dump, data only: NLMSG_DONE/ERROR and what follows are cut off), for callers that walk the
+   * bytes (wire.ts) instead of a message object each. Errors as request().
+   */
+  dumpRaw(m: BatchMessage): Promise<Buffer[]> {
+    return this.dump(m, true).then((r) => r.raw!);
+  }
+
+  private dump(m: BatchMessage, raw: boolean): Promise<{ msgs: NlMsg[]; raw?: Buffer[] }> {
+    return new Promise((resolve, reject) => {
+      const start = () => this.start1(m, true, (err, msgs, _i, datagrams) => {
         const next = this.dumpQueue.shift();
         if (next) next(); else this.dumping = false;
-        if (err) reject(err); else resolve(msgs);
-      });
+        if (err) reject(err); else resolve({ msgs, raw: datagrams });
+      }, raw);
       if (this.dumping) this.dumpQueue.push(start);
       else { this.dumping = true; start(); }
     });
@@ -224,11 +270,11 @@ export class NlConnection {
   }
 
   /** Send one request; done is called exactly once, with the reply or the error. */
-  private start1(m: BatchMessage, dump: boolean, done: (err: Error | undefined, msgs: NlMsg[]) => void): void {
-    if (this.broken) { done(this.broken, NO_MSGS); return; }
+  private start1(m: BatchMessage, dump: boolean, done: Pending['done'], raw = false): void {
+    if (this.broken) { done(this.broken, NO_MSGS, 0); return; }
     const seq = this.nextSeq();
     const flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
-    this.register(seq, dump, `request ${m.cmd}`, done);
+    this.register(seq, dump, `request ${m.cmd}`, done, undefined, undefined, false, raw);
     let datagram: Buffer;
     try {
       datagram = encodeGenl({ family: m.family, cmd: m.cmd, version: m.version, flags, seq, pid: this.transport.port, attrs: m.attrs });

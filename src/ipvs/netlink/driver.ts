@@ -6,7 +6,7 @@ import { applyAllOrNothing, injectedFaultError, type BatchFailure, type IpvsDriv
 import type { Destination, IpvsTable, VirtualService } from '../model.js';
 import { CTRL_CMD_GETFAMILY, decodeAttrs, encodeAttrs, GENL_ID_CTRL, IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, type AttrValues } from './attrs.js';
 import { KernelErrno, NlConnection, type AckMode, type BatchMessage, type Transport } from './conn.js';
-import { parseGenl, type NlMsg } from './message.js';
+import { NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN, parseGenl, u32, type NlMsg } from './message.js';
 import {
   daemonAttrs, decodeDaemon, decodeDest, decodeService, decodeTimeouts, formatVersion,
   timeoutAttrs, type ServiceId,
@@ -88,17 +88,22 @@ export class NetlinkDriver implements IpvsDriver {
     }
   }
 
+  private async exchangeRaw(conn: NlConnection, m: BatchMessage): Promise<Buffer[]> {
+    try {
+      return await conn.dumpRaw(m);
+    } catch (e) {
+      throw this.readError(e);
+    }
+  }
+
   /** A service's destinations, each entry decoded in place (wire.ts) unless it needs the generic decoder. */
   private async dumpDests(conn: NlConnection, svc: ServiceId, stats: boolean): Promise<Destination[]> {
-    const msgs = await this.exchange(conn, { family: this.family, cmd: IpvsCmd.GET_DEST, version: IPVS_GENL_VERSION, attrs: getDestAttrs(svc) }, true);
-    return decoding(() => {
-      const out: Destination[] = new Array(msgs.length);
-      for (let i = 0; i < msgs.length; i++) {
-        const p = msgs[i].payload;
-        out[i] = (stats ? null : fastDest(p, svc.family)) ?? decodeDest(decodeAttrs('cmd', parseGenl(p).attrs, stats ? undefined : NO_STATS).dest as AttrValues, svc.family, stats);
-      }
-      return out;
-    });
+    const datagrams = await this.exchangeRaw(conn, { family: this.family, cmd: IpvsCmd.GET_DEST, version: IPVS_GENL_VERSION, attrs: getDestAttrs(svc) });
+    const out: Destination[] = [];
+    decoding(() => eachEntry(datagrams, (d, from, to) => {
+      out.push((stats ? null : fastDest(d, svc.family, from, to)) ?? decodeDest(decodeAttrs('cmd', parseGenl(d.subarray(from, to)).attrs, stats ? undefined : NO_STATS).dest as AttrValues, svc.family, stats));
+    }));
+    return out;
   }
 
   private readError(e: unknown): unknown {
@@ -110,16 +115,13 @@ export class NetlinkDriver implements IpvsDriver {
 
   async getTable(opts: ReadOptions = {}): Promise<IpvsTable> {
     const stats = Boolean(opts.stats);
-    const msgs = await this.exchange(this.conn, this.msg(IpvsCmd.GET_SERVICE), true);
-    const services = decoding(() => {
-      const out: VirtualService[] = [];
-      for (const m of msgs) {
-        const fast = stats ? null : fastService(m.payload);
-        const s = fast !== null ? fast : decodeService(decodeAttrs('cmd', parseGenl(m.payload).attrs, stats ? undefined : NO_STATS).service as AttrValues, stats);
-        if (s) out.push(s);
-      }
-      return out;
-    });
+    const datagrams = await this.exchangeRaw(this.conn, this.msg(IpvsCmd.GET_SERVICE));
+    const services: VirtualService[] = [];
+    decoding(() => eachEntry(datagrams, (d, from, to) => {
+      const fast = stats ? null : fastService(d, from, to);
+      const s = fast !== null ? fast : decodeService(decodeAttrs('cmd', parseGenl(d.subarray(from, to)).attrs, stats ? undefined : NO_STATS).service as AttrValues, stats);
+      if (s) services.push(s);
+    }));
     await this.fillDestinations(services, stats);
     return { services };
   }
@@ -231,6 +233,19 @@ function malformedReply(e: unknown): LbctlError {
   return new RejectedError(`the kernel sent an IPVS reply lbctl cannot decode (${why.replace(/\s+/g, ' ')})`, {
     code: 'EBADREPLY', hint: 'nothing was changed; try --driver ipvsadm, and report the kernel version',
   });
+}
+
+/** Each data message of a raw dump's datagrams (conn.dumpRaw: whole, well-formed messages), as its genl payload's range. */
+function eachEntry(datagrams: Buffer[], fn: (d: Buffer, from: number, to: number) => void): void {
+  for (const d of datagrams) {
+    let off = 0;
+    while (off + NLMSG_HDRLEN <= d.length) {
+      const len = u32(d, off);
+      const type = d[off + 4] | (d[off + 5] << 8);
+      if (type !== NLMSG_NOOP && type !== NLMSG_OVERRUN) fn(d, off + NLMSG_HDRLEN, off + len);
+      off += (len + 3) & ~3;
+    }
+  }
 }
 
 function decoding<T>(fn: () => T): T {

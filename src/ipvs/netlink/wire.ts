@@ -194,14 +194,13 @@ export function getDestAttrs(s: ServiceId): Buffer {
 }
 
 /**
- * A GET_SERVICE dump entry (the genl payload: genlmsghdr + attributes) without stats, or
+ * A GET_SERVICE dump entry (p[from, end): the genl payload, genlmsghdr + attributes) without stats, or
  * undefined for a protocol lbctl does not model, or null: decode it the generic way.
  */
-export function fastService(p: Buffer): VirtualService | undefined | null {
-  const end = p.length;
+export function fastService(p: Buffer, from = 0, end = p.length): VirtualService | undefined | null {
   let s = -1;
   let e = 0;
-  let o = GENL_HDRLEN;
+  let o = from + GENL_HDRLEN;
   if (end < o) return null;
   while (o + 4 <= end) {
     const len = p[o] | (p[o + 1] << 8);
@@ -245,12 +244,11 @@ function cstr(p: Buffer, v: number, n: number): string {
   return p.toString('utf8', v, z < 0 || z > v + n ? v + n : z);
 }
 
-/** A GET_DEST dump entry without stats, or null: decode it the generic way. */
-export function fastDest(p: Buffer, svcFamily: VirtualService['family']): Destination | null {
-  const end = p.length;
+/** A GET_DEST dump entry (p[from, end): the genl payload) without stats, or null: decode it the generic way. */
+export function fastDest(p: Buffer, svcFamily: VirtualService['family'], from = 0, end = p.length): Destination | null {
   let s = -1;
   let e = 0;
-  let o = GENL_HDRLEN;
+  let o = from + GENL_HDRLEN;
   if (end < o) return null;
   while (o + 4 <= end) {
     const len = p[o] | (p[o + 1] << 8);
