@@ -241,7 +241,7 @@ export class NlConnection {
    */
   request(m: BatchMessage, opts: { dump?: boolean } = {}): Promise<NlMsg[]> {
     if (!opts.dump) return this.send1(m, false);
-    return this.dump(m, false).then((r) => r.msgs);
+    return this.dump(m, false);
   }
 
   /**
@@ -250,15 +250,17 @@ export class NlConnection {
    * bytes (wire.ts) instead of a message object each. Errors as request().
    */
   dumpRaw(m: BatchMessage): Promise<Buffer[]> {
-    return this.dump(m, true).then((r) => r.raw!);
+    return this.dump(m, true);
   }
 
-  private dump(m: BatchMessage, raw: boolean): Promise<{ msgs: NlMsg[]; raw?: Buffer[] }> {
+  private dump(m: BatchMessage, raw: false): Promise<NlMsg[]>;
+  private dump(m: BatchMessage, raw: true): Promise<Buffer[]>;
+  private dump(m: BatchMessage, raw: boolean): Promise<NlMsg[] | Buffer[]> {
     return new Promise((resolve, reject) => {
       const start = () => this.start1(m, true, (err, msgs, _i, datagrams) => {
         const next = this.dumpQueue.shift();
         if (next) next(); else this.dumping = false;
-        if (err) reject(err); else resolve({ msgs, raw: datagrams });
+        if (err) reject(err); else resolve(raw ? datagrams! : msgs);
       }, raw);
       if (this.dumping) this.dumpQueue.push(start);
       else { this.dumping = true; start(); }

@@ -100,9 +100,22 @@ export class NetlinkDriver implements IpvsDriver {
   private async dumpDests(conn: NlConnection, svc: ServiceId, stats: boolean): Promise<Destination[]> {
     const datagrams = await this.exchangeRaw(conn, { family: this.family, cmd: IpvsCmd.GET_DEST, version: IPVS_GENL_VERSION, attrs: getDestAttrs(svc) });
     const out: Destination[] = [];
-    decoding(() => eachEntry(datagrams, (d, from, to) => {
-      out.push((stats ? null : fastDest(d, svc.family, from, to)) ?? decodeDest(decodeAttrs('cmd', parseGenl(d.subarray(from, to)).attrs, stats ? undefined : NO_STATS).dest as AttrValues, svc.family, stats));
-    }));
+    try {
+      // eachEntry inlined: this runs once per service, 1,000 times in a no-op of 10,000 servers.
+      for (const d of datagrams) {
+        let off = 0;
+        while (off + NLMSG_HDRLEN <= d.length) {
+          const len = u32(d, off);
+          const type = d[off + 4] | (d[off + 5] << 8);
+          if (type !== NLMSG_NOOP && type !== NLMSG_OVERRUN) {
+            const from = off + NLMSG_HDRLEN;
+            out.push((stats ? null : fastDest(d, svc.family, from, off + len))
+              ?? decodeDest(decodeAttrs('cmd', parseGenl(d.subarray(from, off + len)).attrs, stats ? undefined : NO_STATS).dest as AttrValues, svc.family, stats));
+          }
+          off += (len + 3) & ~3;
+        }
+      }
+    } catch (e) { throw e instanceof LbctlError ? e : malformedReply(e); }
     return out;
   }
 
