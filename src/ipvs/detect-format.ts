@@ -1,6 +1,7 @@
 import type { RulesFormat } from './formats.js';
 import type { IpvsTable } from './model.js';
 import { parseRules } from './rules.js';
+import { markValidated } from './validate.js';
 
 /**
  * Which form a rules input is in, by extension, then by content. Apart from formats.ts so that
@@ -11,7 +12,9 @@ export function detectFormat(text: string, file?: string): RulesFormat {
   if (file && /\.json$/i.test(file)) return 'json';
   const head = text.trimStart();
   if (head.startsWith('{')) return 'json';
-  if (/^(services\s*:|---)/m.test(head.split('\n')[0] ?? '')) return 'yaml';
+  // The first line only: splitting the whole text would make a string of every line.
+  const nl = head.indexOf('\n');
+  if (/^(services\s*:|---)/m.test(nl < 0 ? head : head.slice(0, nl))) return 'yaml';
   return 'rules';
 }
 
@@ -21,5 +24,6 @@ export function detectFormat(text: string, file?: string): RulesFormat {
  */
 export async function loadTableText(text: string, file: string, format?: RulesFormat): Promise<IpvsTable> {
   const fmt = format ?? detectFormat(text, file);
-  return fmt === 'rules' ? parseRules(text, file) : (await import('./formats.js')).loadTable(text, file, fmt);
+  // The rules parser validates every line as it reads it: a restore of its fresh table need not do it again.
+  return fmt === 'rules' ? markValidated(parseRules(text, file)) : (await import('./formats.js')).loadTable(text, file, fmt);
 }

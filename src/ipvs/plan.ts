@@ -10,7 +10,7 @@
  */
 import { color } from '../cli/output.js';
 import type { Change } from '../converge/change.js';
-import { destinationDiff, destinationKey, serviceDiff, serviceKey, serviceLabel, type Destination, type IpvsTable, type VirtualService } from './model.js';
+import { destinationDiff, destinationKey, sameValue, serviceDiff, serviceKey, serviceLabel, type Destination, type IpvsTable, type VirtualService } from './model.js';
 import { printDestination, printService } from './rules.js';
 import { opToRule } from './ipvsadm.js';
 import type { Op, OpKind, Timeouts } from './driver.js';
@@ -90,38 +90,78 @@ function change(action: ChangeAction, service: VirtualService, dest: Destination
   return new TableChange(action, service, dest, reasons, previous);
 }
 
+/**
+ * Identity of a real server within its service, for the planner's maps only: address and port
+ * as destinationKey, without its IPv6 test and brackets (addresses are canonical here).
+ */
+const destId = (d: Destination): string => d.port + ' ' + d.address;
+
+/** serviceDiff(a, w).length === 0, without making the list. */
+function sameService(a: VirtualService, w: VirtualService): boolean {
+  return a.scheduler === w.scheduler && a.persistence === w.persistence && a.netmask === w.netmask && a.onePacket === w.onePacket
+    && (a.pe ?? undefined) === (w.pe ?? undefined) && sameValue(a.schedFlags, w.schedFlags);
+}
+
+/** destinationDiff(a, w).length === 0, without making the list. */
+function sameDestination(a: Destination, w: Destination): boolean {
+  return a.forward === w.forward && a.weight === w.weight && a.upperThreshold === w.upperThreshold && a.lowerThreshold === w.lowerThreshold
+    && (a.tunType ?? undefined) === (w.tunType ?? undefined) && (a.tunPort ?? undefined) === (w.tunPort ?? undefined) && (a.tunCsum ?? undefined) === (w.tunCsum ?? undefined);
+}
+
+/**
+ * A no-op plan of tens of thousands of real servers is the common run (a periodic re-apply), so
+ * each key is made once, nothing is allocated for a real server that does not differ, and the
+ * changes are sorted by service without comparing keys per pair.
+ */
 export function plan(actual: IpvsTable, desired: IpvsTable, opts: PlanOptions = {}): IpvsTableChange[] {
   const gone = [opts.removeReason ?? 'not in the desired state'];
   const changes: IpvsTableChange[] = [];
-  const have = new Map(actual.services.map((s) => [serviceKey(s), s]));
-  const want = new Map(desired.services.map((s) => [serviceKey(s), s]));
+  // The changes of one service are made together: [service key, first change] per service with any.
+  const groups: Array<{ key: string; start: number }> = [];
+  const have = new Map<string, VirtualService>();
+  for (const s of actual.services) have.set(serviceKey(s), s);
+  const want = new Map<string, VirtualService>();
+  for (const s of desired.services) want.set(serviceKey(s), s);
   for (const [key, w] of want) {
+    const first = changes.length;
     const a = have.get(key);
     if (!a) {
       changes.push(change('+', w, undefined, ['new service']));
       for (const d of w.destinations) changes.push(change('+', w, d, ['new real server']));
-      continue;
-    }
-    const sd = serviceDiff(a, w);
-    if (sd.length) changes.push(change('~', w, undefined, sd, a));
-    const ad = new Map(a.destinations.map((d) => [destinationKey(d), d]));
-    const wd = new Map(w.destinations.map((d) => [destinationKey(d), d]));
-    for (const [dk, d] of wd) {
-      const cur = ad.get(dk);
-      if (!cur) changes.push(change('+', w, d, ['new real server']));
-      else {
-        const dd = destinationDiff(cur, d);
-        if (dd.length) changes.push(change('~', w, d, dd, cur));
+    } else {
+      if (!sameService(a, w)) {
+        // The quick test is strict where sameValue is lenient (null as undefined): the list decides.
+        const sd = serviceDiff(a, w);
+        if (sd.length) changes.push(change('~', w, undefined, sd, a));
+      }
+      const ad = new Map<string, Destination>();
+      for (const d of a.destinations) ad.set(destId(d), d);
+      const wd = new Map<string, Destination>();
+      for (const d of w.destinations) wd.set(destId(d), d);
+      let matched = 0;
+      for (const [dk, d] of wd) {
+        const cur = ad.get(dk);
+        if (!cur) changes.push(change('+', w, d, ['new real server']));
+        else {
+          matched++;
+          if (!sameDestination(cur, d)) {
+            const dd = destinationDiff(cur, d);
+            if (dd.length) changes.push(change('~', w, d, dd, cur));
+          }
+        }
+      }
+      if (!opts.merge && matched < ad.size) {
+        for (const [dk, d] of ad) if (!wd.has(dk)) changes.push(change('-', a, d, gone, d));
       }
     }
-    if (!opts.merge) {
-      for (const [dk, d] of ad) if (!wd.has(dk)) changes.push(change('-', a, d, gone, d));
-    }
+    if (changes.length > first) groups.push({ key, start: first });
   }
   if (!opts.merge) {
-    for (const [key, a] of have) if (!want.has(key)) changes.push(change('-', a, undefined, gone, a));
+    for (const [key, a] of have) {
+      if (!want.has(key)) { groups.push({ key, start: changes.length }); changes.push(change('-', a, undefined, gone, a)); }
+    }
   }
-  return sortChanges(changes);
+  return sortChanges(changes, groups);
 }
 
 const TIMEOUT_KEYS = ['tcp', 'tcpfin', 'udp'] as const;
@@ -147,17 +187,30 @@ const ORDER: Record<string, number> = {
   '+service': 0, '~service': 1, '-destination': 2, '~destination': 3, '+destination': 4, '-service': 5,
 };
 
-function sortChanges(cs: IpvsTableChange[]): IpvsTableChange[] {
-  return cs
-    .map((c, i) => ({ c, i }))
-    .sort((x, y) => {
-      const sx = serviceKey(x.c.service), sy = serviceKey(y.c.service);
-      if (sx !== sy) return sx < sy ? -1 : 1;
-      const ox = ORDER[x.c.action + x.c.kind], oy = ORDER[y.c.action + y.c.kind];
-      if (ox !== oy) return ox - oy;
-      return x.i - y.i;
-    })
-    .map((x) => x.c);
+/** The apply rank of a change (ORDER), without making a string per look-up. */
+const RANK: Record<IpvsTableChange['kind'], Record<ChangeAction, number>> = {
+  service: { '+': ORDER['+service'], '~': ORDER['~service'], '-': ORDER['-service'] },
+  destination: { '+': ORDER['+destination'], '~': ORDER['~destination'], '-': ORDER['-destination'] },
+};
+const rankOf = (c: IpvsTableChange): number => RANK[c.kind][c.action];
+
+/** Stable: by rank, equal ranks in their order (a bucket per rank). */
+function byRank<T extends IpvsTableChange>(cs: T[]): T[] {
+  let sorted = true;
+  for (let i = 1; i < cs.length && sorted; i++) if (rankOf(cs[i - 1]) > rankOf(cs[i])) sorted = false;
+  if (sorted) return cs;
+  const buckets: T[][] = [[], [], [], [], [], []];
+  for (const c of cs) buckets[rankOf(c)].push(c);
+  return buckets.flat() as T[];
+}
+
+/** By service key, then apply rank, then as planned. `groups` holds each service's changes, contiguous in `cs`. */
+function sortChanges(cs: IpvsTableChange[], groups: Array<{ key: string; start: number }>): IpvsTableChange[] {
+  const spans = groups.map((g, i) => ({ key: g.key, start: g.start, end: i + 1 < groups.length ? groups[i + 1].start : cs.length }));
+  spans.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  const out: IpvsTableChange[] = [];
+  for (const g of spans) for (const c of byRank(cs.slice(g.start, g.end))) out.push(c);
+  return out;
 }
 
 export const isTableChange = (c: IpvsChange): c is IpvsTableChange => c.kind !== 'timeout';
@@ -170,8 +223,7 @@ function opOf(c: IpvsTableChange): Op {
 
 /** Kernel writes for a plan (its timeout changes aside), in a safe apply order (all service adds before any destination). */
 export function toOps(changes: readonly IpvsChange[]): Op[] {
-  const rank = (c: IpvsTableChange) => ORDER[c.action + c.kind];
-  return changes.filter(isTableChange).sort((a, b) => rank(a) - rank(b)).map(opOf);
+  return byRank(changes.filter(isTableChange)).map(opOf);
 }
 
 export interface PlanSummary { add: number; change: number; destroy: number }

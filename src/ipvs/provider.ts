@@ -77,13 +77,30 @@ export interface ApplyOptions {
 }
 
 /**
+ * An op's origin, the rule it carries out, is read only when the op fails (or is shown): made on
+ * first read, a restore of 10,000 real servers does not print 10,000 rules to throw them away.
+ */
+const LAZY_ORIGIN: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Op): string {
+    const origin = `rule "${this.kind.endsWith('Service') ? printService(this.service!) : printDestination(this.service!, this.dest!)}"`;
+    Object.defineProperty(this, 'origin', { value: origin, enumerable: true, configurable: true, writable: true });
+    return origin;
+  },
+  set(this: Op, value: string | undefined) {
+    Object.defineProperty(this, 'origin', { value, enumerable: true, configurable: true, writable: true });
+  },
+};
+
+/**
  * Apply a plan: the table changes as one all-or-nothing driver batch (a failure at change k of n
  * is rolled back by the driver), then the timeouts. An empty plan writes nothing.
  */
 export async function applyPlan(driver: IpvsDriver, changes: readonly IpvsChange[], o: ApplyOptions = {}): Promise<IpvsReport> {
   const table = changes.filter(isTableChange);
   const ops = toOps(table);
-  if (o.origin) for (const op of ops) op.origin ??= `rule "${op.kind.endsWith('Service') ? printService(op.service!) : printDestination(op.service!, op.dest!)}"`;
+  if (o.origin) for (const op of ops) if (op.origin === undefined) Object.defineProperty(op, 'origin', LAZY_ORIGIN);
   const drained = o.drain ? await drainLeaving(driver, table, o) : [];
   if (ops.length) await driver.apply(ops);
   const timeouts = changes.find((c) => c.kind === 'timeout');

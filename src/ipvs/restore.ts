@@ -50,20 +50,34 @@ function openError(e: NodeJS.ErrnoException, file: string): LbctlError {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function readHandle(fh: FileHandle, file: string, max: number, pipe: boolean): Promise<string> {
-  const got = new Collector(file, max);
-  const buf = Buffer.alloc(64 * 1024);
+/**
+ * Read to the end into one buffer (a regular file's is its size plus one byte, so most files
+ * take one read and one more to see the end), refused as the Collector refuses: one decode, no
+ * copy per chunk.
+ */
+async function readHandle(fh: FileHandle, file: string, max: number, pipe: boolean, sizeHint: number): Promise<string> {
+  let buf = Buffer.allocUnsafe(Math.max(Math.min(sizeHint, max) + 1, 64 * 1024));
+  let size = 0;
   for (;;) {
+    if (size === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, size);
+      buf = bigger;
+    }
     let n: number;
     try {
-      ({ bytesRead: n } = await fh.read(buf, 0, buf.length, null));
+      ({ bytesRead: n } = await fh.read(buf, size, buf.length - size, null));
     } catch (e: any) {
       // Opened O_NONBLOCK so that a FIFO without a writer reads as empty at once; with a writer, wait for data.
       if (pipe && e.code === 'EAGAIN') { await sleep(10); continue; }
       throw openError(e, file);
     }
-    if (n === 0) return got.text();
-    got.add(Buffer.from(buf.subarray(0, n)));
+    if (n === 0) return buf.toString('utf8', 0, size);
+    // Text formats never hold a NUL: /dev/zero, images and core files stop at their first read.
+    const nul = buf.subarray(size, size + n).indexOf(0);
+    if (nul >= 0) throw new InputError(`binary data (a NUL byte at offset ${size + nul})`, { code: 'EBINARY', where: file, hint: 'give an ipvsadm-save rules file, YAML or JSON' });
+    size += n;
+    if (size > max) throw new InputError(`input is larger than ${mib(max)}`, { code: 'ETOOBIG', where: file, hint: `restore reads at most ${mib(max)}` });
   }
 }
 
@@ -110,7 +124,7 @@ export async function readInput(file: string, o: ReadOptions = {}): Promise<{ te
     const st = await fh.stat();
     if (st.isDirectory()) throw openError(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }), file);
     if (st.isFile() && st.size > max) throw new InputError(`input is larger than ${mib(max)} (${mib(st.size)})`, { code: 'ETOOBIG', where: file, hint: `restore reads at most ${mib(max)}` });
-    return { text: await readHandle(fh, file, max, st.isFIFO() || st.isSocket()), name: file };
+    return { text: await readHandle(fh, file, max, st.isFIFO() || st.isSocket(), st.isFile() ? st.size : 0), name: file };
   } finally {
     await fh.close().catch(() => {});
   }
@@ -138,7 +152,9 @@ export async function restore(driver: IpvsDriver, desired: IpvsTable, o: Restore
   const changes = plan(actual, desired, { merge: o.merge });
   if (!o.allowEmpty) refuseWipe(actual, changes);
   if (!o.dryRun && changes.length) await applyPlan(driver, changes, { drain: o.drain, drainTimeoutMs: o.drainTimeoutMs, signal: o.signal, progress: o.progress, origin: true });
-  return { changed: !o.dryRun && changes.length > 0, dryRun: Boolean(o.dryRun), plan: planJson(changes), changes };
+  let json: ReturnType<typeof planJson> | undefined;
+  // The JSON view names every change by its rule: made when read (--json), not for every restore.
+  return { changed: !o.dryRun && changes.length > 0, dryRun: Boolean(o.dryRun), get plan() { return (json ??= planJson(changes)); }, changes };
 }
 
 /**

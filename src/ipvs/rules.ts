@@ -12,6 +12,9 @@ import {
 } from './model.js';
 import type { Scheduler } from './constants.js';
 import { LIMITS, validateDestination, validateService } from './validate.js';
+import { SCHEDULERS } from './constants.js';
+
+const SCHEDULER_SET: ReadonlySet<string> = new Set(SCHEDULERS);
 
 /** The longest rules line accepted. ipvsadm-save's longest lines (IPv6, tunnel options) are under 300 bytes. */
 export const MAX_RULES_LINE = 4096;
@@ -127,38 +130,47 @@ function parseLine(tk: string[], n: number, st: LineState): void {
   for (let i = 1; i < n; i++) {
     const a = short(tk[i]);
     let svcProto: ServiceProtocol | undefined;
-    switch (a) {
-      case '-t': case '--tcp-service': svcProto = 'tcp'; break;
-      case '-u': case '--udp-service': svcProto = 'udp'; break;
-      case '--sctp-service': svcProto = 'sctp'; break;
-      case '-f': case '--fwmark-service': svcProto = 'fwmark'; break;
-      case '-6': ipv6 = true; break;
-      case '-s': scheduler = need(tk, n, i, a); i++; break;
-      case '-p':
+    // Short options by their letter: a switch over strings compares each case in turn, and the
+    // interpreter (all a short process runs under qemu TCG) pays for every comparison.
+    const letter = a.length === 2 && a.charCodeAt(0) === 45 ? a.charCodeAt(1) : 0;
+    switch (letter) {
+      case 116 /* t */: svcProto = 'tcp'; break;
+      case 117 /* u */: svcProto = 'udp'; break;
+      case 102 /* f */: svcProto = 'fwmark'; break;
+      case 54 /* 6 */: ipv6 = true; break;
+      case 115 /* s */: scheduler = need(tk, n, i, a); i++; break;
+      case 112 /* p */:
         persistence = DEFAULTS.persistenceTimeout;
         if (i + 1 < n && allDigits(short(tk[i + 1]))) { persistence = num(short(tk[i + 1]), 'persistence timeout'); i++; }
         if (persistence < 1) throw badRule('persistence timeout must be at least 1 second');
         break;
-      case '-M': netmask = need(tk, n, i, a); i++; break;
-      case '-b': schedFlags = need(tk, n, i, a).split(','); i++; break;
-      case '--pe': pe = need(tk, n, i, a); i++; break;
-      case '-o': onePacket = true; break;
-      case '-r': real = need(tk, n, i, a); i++; break;
-      case '-g': forward ??= 'droute'; forwards++; break;
-      case '-i': forward ??= 'tunnel'; forwards++; break;
-      case '-m': forward ??= 'masq'; forwards++; break;
-      case '-w': weight = num(need(tk, n, i, a), 'weight'); i++; break;
-      case '-x': upper = num(need(tk, n, i, a), 'upper threshold'); i++; break;
-      case '-y': lower = num(need(tk, n, i, a), 'lower threshold'); i++; break;
-      case '--tun-type': {
-        const v = need(tk, n, i, a); i++;
-        if (!(TUN_TYPES as readonly string[]).includes(v)) throw new InputError(`unknown tunnel type "${v}"`, { code: 'EBADRULE', hint: 'use ipip, gue or gre' });
-        tunType = v as TunType;
-        break;
-      }
-      case '--tun-port': tunPort = parsePort(need(tk, n, i, a), 'tunnel port'); i++; break;
-      case '--tun-nocsum': case '--tun-csum': case '--tun-remcsum': tunCsum = a.slice(6) as TunCsum; break;
-      default: throw badRule(`unknown option "${tk[i]}"`, 'see ipvsadm(8) for the rules syntax');
+      case 77 /* M */: netmask = need(tk, n, i, a); i++; break;
+      case 98 /* b */: schedFlags = need(tk, n, i, a).split(','); i++; break;
+      case 111 /* o */: onePacket = true; break;
+      case 114 /* r */: real = need(tk, n, i, a); i++; break;
+      case 103 /* g */: forward ??= 'droute'; forwards++; break;
+      case 105 /* i */: forward ??= 'tunnel'; forwards++; break;
+      case 109 /* m */: forward ??= 'masq'; forwards++; break;
+      case 119 /* w */: weight = num(need(tk, n, i, a), 'weight'); i++; break;
+      case 120 /* x */: upper = num(need(tk, n, i, a), 'upper threshold'); i++; break;
+      case 121 /* y */: lower = num(need(tk, n, i, a), 'lower threshold'); i++; break;
+      default:
+        switch (a) {
+          case '--tcp-service': svcProto = 'tcp'; break;
+          case '--udp-service': svcProto = 'udp'; break;
+          case '--sctp-service': svcProto = 'sctp'; break;
+          case '--fwmark-service': svcProto = 'fwmark'; break;
+          case '--pe': pe = need(tk, n, i, a); i++; break;
+          case '--tun-type': {
+            const v = need(tk, n, i, a); i++;
+            if (!(TUN_TYPES as readonly string[]).includes(v)) throw new InputError(`unknown tunnel type "${v}"`, { code: 'EBADRULE', hint: 'use ipip, gue or gre' });
+            tunType = v as TunType;
+            break;
+          }
+          case '--tun-port': tunPort = parsePort(need(tk, n, i, a), 'tunnel port'); i++; break;
+          case '--tun-nocsum': case '--tun-csum': case '--tun-remcsum': tunCsum = a.slice(6) as TunCsum; break;
+          default: throw badRule(`unknown option "${tk[i]}"`, 'see ipvsadm(8) for the rules syntax');
+        }
     }
     if (svcProto) {
       if (protocol) throw badRule('more than one service given', 'use one of -t, -u, --sctp-service, -f');
@@ -178,12 +190,21 @@ function parseLine(tk: string[], n: number, st: LineState): void {
   st.entry = entry;
   if (op === '-A') {
     if (real || forwards || weight !== undefined) throw badRule('real-server options on a service line', 'put -r/-g/-i/-m/-w on an -a line');
-    const svc: VirtualService = {
-      ...sel, scheduler: (scheduler ?? DEFAULTS.scheduler) as Scheduler, persistence, netmask: netmask ?? defaultNetmask(sel.family),
-      schedFlags: normalizeSchedFlags(schedFlags ?? []), onePacket, pe, destinations: [],
-    };
-    if (!pe) delete svc.pe;
-    if (!st.trusted) validateService(svc);
+    const nm = netmask ?? defaultNetmask(sel.family);
+    const flags = schedFlags && schedFlags.length ? normalizeSchedFlags(schedFlags) : [];
+    const sch = (scheduler ?? DEFAULTS.scheduler) as Scheduler;
+    // The selector's fields first, then the rest, in the order the model has always had (JSON output keeps it).
+    const svc: VirtualService = sel.protocol === 'fwmark'
+      ? pe
+        ? { protocol: sel.protocol, family: sel.family, fwmark: sel.fwmark, scheduler: sch, persistence, netmask: nm, schedFlags: flags, onePacket, pe, destinations: [] }
+        : { protocol: sel.protocol, family: sel.family, fwmark: sel.fwmark, scheduler: sch, persistence, netmask: nm, schedFlags: flags, onePacket, destinations: [] }
+      : pe
+        ? { protocol: sel.protocol, family: sel.family, address: sel.address, port: sel.port, scheduler: sch, persistence, netmask: nm, schedFlags: flags, onePacket, pe, destinations: [] }
+        : { protocol: sel.protocol, family: sel.family, address: sel.address, port: sel.port, scheduler: sch, persistence, netmask: nm, schedFlags: flags, onePacket, destinations: [] };
+    // The common service line (a known scheduler, default mask, no flags) is valid as parsed;
+    // anything else gets the whole validation, and so its exact error.
+    if (!st.trusted && (netmask !== undefined || flags.length || pe || onePacket || !SCHEDULER_SET.has(sch) || persistence > LIMITS.persistence
+      || sel.protocol === 'fwmark' || sel.port! > LIMITS.port || (sel.port === 0 && persistence === 0))) validateService(svc);
     st.op = '-A'; st.svc = svc;
     return;
   }
@@ -191,7 +212,7 @@ function parseLine(tk: string[], n: number, st: LineState): void {
   if (!real) throw badRule('real-server line without -r', 'add -r ADDR[:PORT]');
   if (forwards > 1) throw badRule(`conflicting forwarding methods ${forwardSwitches(tk, n)}`, 'give one of -g, -i, -m');
   st.op = '-a';
-  st.dest = destination(sel, real, forward, weight, upper, lower, tunType, tunPort, tunCsum, undefined);
+  st.dest = destination(sel, real, forward, weight, upper, lower, tunType, tunPort, tunCsum, undefined, true);
 }
 
 export interface DestinationOptions {
@@ -200,47 +221,114 @@ export interface DestinationOptions {
 
 /** Build a destination with ipvsadm's defaults filled in (forward -g, weight 1, port = service port). */
 export function makeDestination(sel: ServiceSelector, real: string, o: DestinationOptions, where?: string): Destination {
-  return destination(sel, real, o.forward, o.weight, o.upper, o.lower, o.tunType, o.tunPort, o.tunCsum, where);
+  return destination(sel, real, o.forward, o.weight, o.upper, o.lower, o.tunType, o.tunPort, o.tunCsum, where, false);
 }
+
+/** Where the colon of the last text v4Port accepted is. */
+let v4Colon = 0;
+
+/**
+ * The port of "a.b.c.d:port" in the form ipvsadm-save -n writes (a dotted quad as isIPv4 takes
+ * it, a port 0-65535 without leading zeros, so the text is its own canonical form), checked in
+ * one pass without allocating; -1 for any other text, which hostPort then reads (and refuses
+ * with its own message).
+ */
+function v4Port(s: string): number {
+  const n = s.length;
+  let dots = 0;
+  let digits = 0;
+  let val = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 58 /* : */) break;
+    if (c === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return -1;
+      digits = 0;
+      val = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && val === 0) return -1;
+      val = val * 10 + c - 48;
+      if (val > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0 || i + 1 >= n) return -1;
+  if (s.charCodeAt(i + 1) === 48 && i + 2 < n) return -1;
+  let port = 0;
+  for (let j = i + 1; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return -1;
+    port = port * 10 + c - 48;
+    if (port > 65535) return -1;
+  }
+  v4Colon = i;
+  return port;
+}
+
+/** The canonical "address:port" of the last destination built: the rules text itself when it is in that form already. */
+let lastDestKey = '';
 
 function destination(
   sel: ServiceSelector, real: string, fwd: ForwardMethod | undefined, weight: number | undefined, upper: number | undefined, lower: number | undefined,
   tunType: TunType | undefined, tunPort: number | undefined, tunCsum: TunCsum | undefined, where: string | undefined,
+  /** The numbers come from the rules parser: non-negative integers, so only their upper bounds are left to check. */
+  fromText: boolean,
 ): Destination {
-  const hp = hostPort(real, 'real server', false);
-  if (sel.protocol !== 'fwmark' && hp.family !== sel.family) {
-    throw new LbctlError(`real server ${real} is ${hp.family === 'inet6' ? 'IPv6' : 'IPv4'} but the service is not`, 2, { code: 'EBADADDR', where, hint: 'use the same address family as the virtual service' });
+  let address: string;
+  let port: number | undefined;
+  let family: Family;
+  const p4 = v4Port(real);
+  if (p4 >= 0) {
+    address = real.slice(0, v4Colon);
+    port = p4;
+    family = 'inet';
+  } else {
+    const hp = hostPort(real, 'real server', false);
+    address = hp.address;
+    port = hp.port;
+    family = hp.family;
+  }
+  if (sel.protocol !== 'fwmark' && family !== sel.family) {
+    throw new LbctlError(`real server ${real} is ${family === 'inet6' ? 'IPv6' : 'IPv4'} but the service is not`, 2, { code: 'EBADADDR', where, hint: 'use the same address family as the virtual service' });
   }
   const forward = fwd ?? DEFAULTS.forward;
-  if ((tunType || tunPort !== undefined || tunCsum) && forward !== 'tunnel') {
-    throw new LbctlError('--tun-* options need tunnel forwarding (-i)', 2, { code: 'EBADTUN', where, hint: 'add -i or drop the --tun-* options' });
+  if (tunType || tunPort !== undefined || tunCsum) {
+    if (forward !== 'tunnel') {
+      throw new LbctlError('--tun-* options need tunnel forwarding (-i)', 2, { code: 'EBADTUN', where, hint: 'add -i or drop the --tun-* options' });
+    }
+    if (tunPort && tunType !== 'gue') {
+      throw new LbctlError('--tun-port applies to --tun-type gue only', 2, { code: 'EBADTUN', where });
+    }
+    if (tunCsum && tunType !== 'gue' && tunType !== 'gre') {
+      throw new LbctlError('--tun-*csum applies to gue and gre tunnels only', 2, { code: 'EBADTUN', where });
+    }
+    if (tunCsum === 'remcsum' && tunType !== 'gue') {
+      throw new LbctlError('--tun-remcsum applies to gue tunnels only (as ipvsadm and the kernel require)', 2, { code: 'EBADTUN', where });
+    }
   }
   if (forward === 'tunnel' && tunType === 'gue' && !tunPort) {
     throw new LbctlError('a GUE tunnel needs --tun-port', 2, { code: 'EBADTUN', where, hint: 'add --tun-port PORT' });
   }
-  if (forward === 'tunnel' && tunPort && tunType !== 'gue') {
-    throw new LbctlError('--tun-port applies to --tun-type gue only', 2, { code: 'EBADTUN', where });
-  }
-  if (tunCsum && tunType !== 'gue' && tunType !== 'gre') {
-    throw new LbctlError('--tun-*csum applies to gue and gre tunnels only', 2, { code: 'EBADTUN', where });
-  }
-  if (tunCsum === 'remcsum' && tunType !== 'gue') {
-    throw new LbctlError('--tun-remcsum applies to gue tunnels only (as ipvsadm and the kernel require)', 2, { code: 'EBADTUN', where });
-  }
   const d: Destination = {
-    address: hp.address,
-    port: hp.port ?? sel.port ?? 0,
-    family: hp.family,
+    address,
+    port: port ?? sel.port ?? 0,
+    family,
     forward,
     weight: weight ?? DEFAULTS.weight,
     upperThreshold: upper ?? 0,
     lowerThreshold: lower ?? 0,
   };
-  if (forward === 'tunnel') {
-    d.tunType = tunType ?? 'ipip';
-    if (d.tunType === 'gue') d.tunPort = tunPort;
-    if (d.tunType !== 'ipip') d.tunCsum = tunCsum ?? 'nocsum';
+  lastDestKey = p4 >= 0 ? real : formatHostPort(d.address, d.port);
+  if (forward !== 'tunnel') {
+    // The address, family and forwarding method are valid as parsed; the numbers are checked
+    // here, and anything out of range gets the whole validation, and so its exact error.
+    if (fromText && d.port <= LIMITS.port && d.weight <= LIMITS.weight && d.upperThreshold <= LIMITS.threshold && d.lowerThreshold <= d.upperThreshold) return d;
+    return validateDestination(sel, d);
   }
+  d.tunType = tunType ?? 'ipip';
+  if (d.tunType === 'gue') d.tunPort = tunPort;
+  if (d.tunType !== 'ipip') d.tunCsum = tunCsum ?? 'nocsum';
   return validateDestination(sel, d);
 }
 
@@ -284,6 +372,9 @@ export function parseRules(text: string, file = '<stdin>', opts: ParseRulesOptio
     trusted: Boolean(opts.trusted), selectors: [0, 1, 2, 3, 4, 5, 6, 7].map(() => new Map()), op: '-C', entry: undefined, svc: undefined, dest: undefined,
   };
   const tk: string[] = [];
+  let lastKey = '';
+  let lastSvc: VirtualService | undefined;
+  let lastSeen: Set<string> | undefined;
   let start = 0;
   for (let n = 1; start <= text.length; n++) {
     let end = text.indexOf('\n', start);
@@ -306,11 +397,16 @@ export function parseRules(text: string, file = '<stdin>', opts: ParseRulesOptio
       services.set(key, st.svc!);
       destKeys.set(key, new Set());
     } else {
-      const svc = services.get(key);
-      if (!svc) throw new InputError(`real server for undefined service ${serviceSelector(sel)}`, { code: 'ENOSVC', where: `${file}:${n}`, hint: 'add its -A line before the -a lines' });
+      // The -a lines of a service follow its -A line: look it up once per run of lines, not per line.
+      if (key !== lastKey) {
+        const found = services.get(key);
+        if (!found) throw new InputError(`real server for undefined service ${serviceSelector(sel)}`, { code: 'ENOSVC', where: `${file}:${n}`, hint: 'add its -A line before the -a lines' });
+        lastKey = key; lastSvc = found; lastSeen = destKeys.get(key)!;
+      }
+      const svc = lastSvc!;
       const dest = st.dest!;
-      const dk = formatHostPort(dest.address, dest.port);
-      const seen = destKeys.get(key)!;
+      const dk = lastDestKey;
+      const seen = lastSeen!;
       if (seen.has(dk)) throw new InputError(`real server ${dk} is listed twice for ${serviceSelector(sel)}`, { code: 'EDUPDEST', where: `${file}:${n}` });
       seen.add(dk);
       svc.destinations.push(dest);

@@ -95,7 +95,7 @@ export function validateService(s: VirtualService): VirtualService {
       throw new FieldError(svc, 'schedFlags', `unknown scheduler flag ${JSON.stringify(f)}`, 'EBADFLAG', `use ${Object.keys(SCHED_FLAG_BITS).join(', ')}`);
     }
     // As ipvsadm does: sh-* flags belong to the sh scheduler, mh-* to mh; flag-N to any.
-    const owner = /^(sh|mh)-/.exec(f)?.[1];
+    const owner = f.startsWith('sh-') ? 'sh' : f.startsWith('mh-') ? 'mh' : undefined;
     if (owner && s.scheduler !== owner) {
       throw new FieldError(svc, 'schedFlags', `scheduler flag "${f}" needs the ${owner} scheduler, not ${s.scheduler}`, 'EBADFLAG', `use -s ${owner}, or flag-1/flag-2/flag-3`);
     }
@@ -148,11 +148,24 @@ export function validateDestination(s: Pick<VirtualService, 'protocol' | 'family
   return d;
 }
 
+const checked = new WeakSet<IpvsTable>();
+
+/**
+ * For a parser that has made every check of validateTable on a table it has just built (the rules
+ * parser, line by line): restore's validateTable of it is then free. Only for a table nobody
+ * else has had the chance to change.
+ */
+export function markValidated(t: IpvsTable): IpvsTable {
+  checked.add(t);
+  return t;
+}
+
 /**
  * The whole table: every service and destination, no duplicates. `onError` may rethrow the
  * FieldError with its place in the input (restore names file and line or YAML path).
  */
 export function validateTable(t: IpvsTable, onError?: (e: FieldError, service: number, dest?: number) => never): IpvsTable {
+  if (checked.has(t)) return t;
   const seen = new Set<string>();
   const services = t.services;
   for (let i = 0; i < services.length; i++) {

@@ -216,14 +216,42 @@ export function inSubnet(ip: string, cidr: string): boolean | undefined {
   return list.check(a, c.family === 'inet' ? 'ipv4' : 'ipv6');
 }
 
+const maskCache = new Map<string, number | undefined>();
+
 /** A dotted IPv4 netmask's prefix length; undefined when it is not a valid contiguous mask. */
 export function netmaskPrefix(mask: string): number | undefined {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(mask)) return undefined;
-  const octets = mask.split('.').map(Number);
-  if (octets.some((o) => o > 255)) return undefined;
-  const n = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const bits = n.toString(2).padStart(32, '0');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+  // A table holds a handful of distinct masks, repeated on every service line.
+  if (maskCache.has(mask)) return maskCache.get(mask);
+  const prefix = maskPrefixOf(mask);
+  if (maskCache.size < 1024) maskCache.set(mask, prefix);
+  return prefix;
+}
+
+/** Four dot-separated groups of 1-3 digits, each at most 255, whose 32 bits are ones then zeros. */
+function maskPrefixOf(mask: string): number | undefined {
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let groups = 0;
+  for (let i = 0; i <= mask.length; i++) {
+    const c = i < mask.length ? mask.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || octet > 255 || ++groups > 4) return undefined;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + c - 48;
+      digits++;
+    } else return undefined;
+  }
+  if (groups !== 4) return undefined;
+  // Contiguous: the inverted mask plus one is a power of two (or the mask is 0).
+  const inv = (~n >>> 0);
+  if ((inv & (inv + 1)) !== 0) return undefined;
+  let prefix = 0;
+  for (let b = 31; b >= 0 && ((n >>> b) & 1) === 1; b--) prefix++;
+  return prefix;
 }
 
 /** The dotted netmask of a prefix length (0-32). */

@@ -208,11 +208,11 @@ function setLen(set: AttrSetName, values: AttrValues): number {
 }
 
 /** buf[p, p+2) = v little-endian; out-of-range values go through writeUInt16LE, which throws as before. */
-function put16le(buf: Buffer, v: number, p: number): void {
+export function put16le(buf: Buffer, v: number, p: number): void {
   if (v >= 0 && v <= 0xffff) { buf[p] = v; buf[p + 1] = v >>> 8; } else buf.writeUInt16LE(v, p);
 }
 
-function put32le(buf: Buffer, v: number, p: number): void {
+export function put32le(buf: Buffer, v: number, p: number): void {
   buf[p] = v; buf[p + 1] = v >>> 8; buf[p + 2] = v >>> 16; buf[p + 3] = v >>> 24;
 }
 

@@ -13,7 +13,7 @@ import { encodeAttrs, IpvsCmd, type AttrValues, type IpvsFlags } from './attrs.j
 
 export type ServiceId = Pick<VirtualService, 'protocol' | 'family' | 'address' | 'port' | 'fwmark'>;
 
-const afOf = (f: Family) => (f === 'inet6' ? AF_INET6 : AF_INET);
+export const afOf = (f: Family) => (f === 'inet6' ? AF_INET6 : AF_INET);
 const familyOfAf = (af: number): Family => (af === AF_INET6 ? 'inet6' : 'inet');
 
 const addrCache = new Map<string, Buffer>();
@@ -92,8 +92,8 @@ export function serviceAttrs(s: VirtualService): AttrValues {
   };
 }
 
-const FWD_NUM: Record<ForwardMethod, number> = { masq: ConnFwd.masq, tunnel: ConnFwd.tunnel, droute: ConnFwd.droute };
-const CSUM_FLAG: Record<TunCsum, number> = { nocsum: TunFlag.NOCSUM, csum: TunFlag.CSUM, remcsum: TunFlag.REMCSUM };
+export const FWD_NUM: Record<ForwardMethod, number> = { masq: ConnFwd.masq, tunnel: ConnFwd.tunnel, droute: ConnFwd.droute };
+export const CSUM_FLAG: Record<TunCsum, number> = { nocsum: TunFlag.NOCSUM, csum: TunFlag.CSUM, remcsum: TunFlag.REMCSUM };
 
 export function destIdAttrs(d: Pick<Destination, 'address' | 'port' | 'family'>): AttrValues {
   return { addrFamily: afOf(d.family), addr: addrBytes(d.address), port: d.port };
@@ -136,22 +136,41 @@ function toStats(v: AttrValues | undefined): ServiceStats | undefined {
 
 /** A service from a GET_SERVICE reply's IPVS_CMD_ATTR_SERVICE, or undefined for a protocol lbctl does not model (AH/ESP). */
 export function decodeService(v: AttrValues, withStats: boolean): VirtualService | undefined {
-  const family = familyOfAf(v.af as number);
-  const flags = (v.flags as IpvsFlags | undefined)?.flags ?? 0;
+  const nm = Buffer.isBuffer(v.netmask) ? (v.netmask as Buffer) : undefined;
+  return buildService(v.af as number, v.protocol as number, v.addr as Buffer, 0, v.port as number, v.fwmark as number | undefined, v.schedName as string,
+    (v.flags as IpvsFlags | undefined)?.flags, v.timeout as number, nm, 0, v.peName as string | undefined, withStats, (v.stats64 ?? v.stats) as AttrValues | undefined);
+}
+
+/** An address at b[off...] (union nf_inet_addr) as text: bytesToIp without a view for IPv4. */
+function addrAt(b: Buffer, off: number, family: Family): string {
+  if (family === 'inet') return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  return formatAddr(off === 0 ? b : b.subarray(off, off + 16), family);
+}
+
+/**
+ * The model service from its decoded fields (shared by decodeService and wire.ts's
+ * fastService, so both build the same object, key order included).
+ */
+export function buildService(
+  af: number | undefined, protocol: number | undefined, addr: Buffer | undefined, addrOff: number, port: number | undefined, fwmarkIn: number | undefined,
+  schedName: string | undefined, flagsIn: number | undefined, timeout: number | undefined, nm: Buffer | undefined, nmOff: number, peName: string | undefined,
+  withStats: boolean, stats: AttrValues | undefined,
+): VirtualService | undefined {
+  const family = familyOfAf(af as number);
+  const flags = flagsIn ?? 0;
   const persistent = (flags & SvcFlag.PERSISTENT) !== 0;
-  const scheduler = (v.schedName as string) as Scheduler;
-  const fwmark = (v.fwmark as number | undefined) ?? 0;
+  const scheduler = schedName as Scheduler;
+  const fwmark = fwmarkIn ?? 0;
   let netmask = defaultNetmask(family);
   // A non-persistent service's netmask is never used; report the default so plans compare equal.
-  if (persistent && Buffer.isBuffer(v.netmask)) {
-    const b = v.netmask as Buffer;
-    netmask = family === 'inet6' ? String(b.readUInt32LE(0)) : `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  if (persistent && nm) {
+    netmask = family === 'inet6' ? String(nm.readUInt32LE(nmOff)) : `${nm[nmOff]}.${nm[nmOff + 1]}.${nm[nmOff + 2]}.${nm[nmOff + 3]}`;
   }
   const s: VirtualService = {
     protocol: 'tcp',
     family,
     scheduler,
-    persistence: persistent ? (v.timeout as number) : 0,
+    persistence: persistent ? (timeout as number) : 0,
     netmask,
     schedFlags: schedFlagNames(scheduler, flags),
     onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
@@ -161,14 +180,14 @@ export function decodeService(v: AttrValues, withStats: boolean): VirtualService
     s.protocol = 'fwmark';
     s.fwmark = fwmark;
   } else {
-    const p = PROTO_NAME.get(v.protocol as number);
+    const p = PROTO_NAME.get(protocol as number);
     if (!p) return undefined;
     s.protocol = p;
-    s.address = formatAddr(v.addr as Buffer, family);
-    s.port = v.port as number;
+    s.address = addrAt(addr as Buffer, addrOff, family);
+    s.port = port as number;
   }
-  if (v.peName) s.pe = v.peName as string;
-  if (withStats) s.stats = toStats((v.stats64 ?? v.stats) as AttrValues | undefined);
+  if (peName) s.pe = peName;
+  if (withStats) s.stats = toStats(stats);
   return s;
 }
 
@@ -176,31 +195,42 @@ const TUN_NAME: Record<number, TunType> = { 0: 'ipip', 1: 'gue', 2: 'gre' };
 
 /** A destination from a GET_DEST reply's IPVS_CMD_ATTR_DEST. */
 export function decodeDest(v: AttrValues, svcFamily: Family, withStats: boolean): Destination {
-  const family = v.addrFamily !== undefined ? familyOfAf(v.addrFamily as number) : svcFamily;
-  const fwd = ((v.fwdMethod as number) ?? 0) & IP_VS_CONN_F_FWD_MASK;
+  return buildDest(v.addrFamily as number | undefined, svcFamily, v.addr as Buffer, 0, v.port as number, v.fwdMethod as number, v.weight as number,
+    v.uThresh as number, v.lThresh as number, v.tunType as number, v.tunPort as number, v.tunFlags as number,
+    v.activeConns as number, v.inactConns as number, v.persistConns as number, withStats, (v.stats64 ?? v.stats) as AttrValues | undefined);
+}
+
+/** The model destination from its decoded fields (shared by decodeDest and wire.ts's fastDest). */
+export function buildDest(
+  addrFamily: number | undefined, svcFamily: Family, addr: Buffer, addrOff: number, port: number | undefined, fwdMethod: number | undefined, weight: number | undefined,
+  uThresh: number | undefined, lThresh: number | undefined, tunType: number | undefined, tunPort: number | undefined, tunFlags: number | undefined,
+  activeConns: number | undefined, inactConns: number | undefined, persistConns: number | undefined, withStats: boolean, stats: AttrValues | undefined,
+): Destination {
+  const family = addrFamily !== undefined ? familyOfAf(addrFamily) : svcFamily;
+  const fwd = (fwdMethod ?? 0) & IP_VS_CONN_F_FWD_MASK;
   // LOCALNODE (the kernel's own choice for a local address) is shown as -g, as ipvsadm does.
   const forward: ForwardMethod = fwd === ConnFwd.masq ? 'masq' : fwd === ConnFwd.tunnel ? 'tunnel' : 'droute';
   const d: Destination = {
-    address: formatAddr(v.addr as Buffer, family),
-    port: v.port as number,
+    address: addrAt(addr, addrOff, family),
+    port: port as number,
     family,
     forward,
-    weight: v.weight as number,
-    upperThreshold: (v.uThresh as number) ?? 0,
-    lowerThreshold: (v.lThresh as number) ?? 0,
+    weight: weight as number,
+    upperThreshold: uThresh ?? 0,
+    lowerThreshold: lThresh ?? 0,
   };
   if (forward === 'tunnel') {
-    d.tunType = TUN_NAME[(v.tunType as number) ?? 0] ?? 'ipip';
-    if (d.tunType === 'gue') d.tunPort = v.tunPort as number;
+    d.tunType = TUN_NAME[tunType ?? 0] ?? 'ipip';
+    if (d.tunType === 'gue') d.tunPort = tunPort as number;
     if (d.tunType !== 'ipip') {
-      const f = (v.tunFlags as number) ?? 0;
+      const f = tunFlags ?? 0;
       d.tunCsum = f & TunFlag.REMCSUM ? 'remcsum' : f & TunFlag.CSUM ? 'csum' : 'nocsum';
     }
   }
-  d.activeConns = (v.activeConns as number) ?? 0;
-  d.inactiveConns = (v.inactConns as number) ?? 0;
-  d.persistConns = (v.persistConns as number) ?? 0;
-  if (withStats) d.stats = toStats((v.stats64 ?? v.stats) as AttrValues | undefined);
+  d.activeConns = activeConns ?? 0;
+  d.inactiveConns = inactConns ?? 0;
+  d.persistConns = persistConns ?? 0;
+  if (withStats) d.stats = toStats(stats);
   return d;
 }
 
