@@ -1,6 +1,7 @@
 /** restore: make the kernel table equal to a file by applying only the difference (never a flush). */
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { InputError, LbctlError, NotFoundError, PermissionError, UsageError } from '../cli/errors.js';
 import type { IpvsDriver } from './driver.js';
 import type { RulesFormat } from './formats.js';
@@ -34,7 +35,7 @@ class Collector {
     if (this.size > this.max) throw new InputError(`input is larger than ${mib(this.max)}`, { code: 'ETOOBIG', where: this.name, hint: `restore reads at most ${mib(this.max)}` });
     this.chunks.push(c);
   }
-  text(): string { return Buffer.concat(this.chunks).toString('utf8'); }
+  text(): string { return decodeText(Buffer.concat(this.chunks)); }
 }
 
 function openError(e: NodeJS.ErrnoException, file: string): LbctlError {
@@ -49,6 +50,15 @@ function openError(e: NodeJS.ErrnoException, file: string): LbctlError {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The text of a rules file. Rules are ASCII: read as latin1 (the same characters; a plain copy),
+ * not through the UTF-8 decoder, which took 180 ms of a 10,000-rule restore under the kernel
+ * lab's qemu TCG (docs/DEV.md, start-up). Anything else decodes as UTF-8.
+ */
+export function decodeText(b: Buffer): string {
+  return b.toString(isAscii(b) ? 'latin1' : 'utf8');
+}
 
 /**
  * Read to the end into one buffer (a regular file's is its size plus one byte, so most files
@@ -72,7 +82,7 @@ async function readHandle(fh: FileHandle, file: string, max: number, pipe: boole
       if (pipe && e.code === 'EAGAIN') { await sleep(10); continue; }
       throw openError(e, file);
     }
-    if (n === 0) return buf.toString('utf8', 0, size);
+    if (n === 0) return decodeText(buf.subarray(0, size));
     // Text formats never hold a NUL: /dev/zero, images and core files stop at their first read.
     const nul = buf.subarray(size, size + n).indexOf(0);
     if (nul >= 0) throw new InputError(`binary data (a NUL byte at offset ${size + nul})`, { code: 'EBINARY', where: file, hint: 'give an ipvsadm-save rules file, YAML or JSON' });
