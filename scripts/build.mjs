@@ -87,6 +87,33 @@ const stubPlugin = {
 };
 
 /**
+ * chalk is loaded on first use: its start-up (supports-color's environment checks, ansi-styles'
+ * tables, node's tty module) was 12% of a whole `restore` of 2,000 in the kernel lab, and most
+ * calls print nothing coloured. Inside the bundles `import chalk from 'chalk'` (src/cli/output.ts)
+ * gets a stand-in whose first property read, call or assignment requires the real chalk; esbuild
+ * evaluates a module reached by require() only when that require runs. The test build (tsc)
+ * imports chalk itself.
+ */
+const lazyChalkPlugin = {
+  name: 'lbctl-lazy-chalk',
+  setup(b) {
+    b.onResolve({ filter: /^chalk$/ }, (a) => (a.namespace === 'lbctl-lazy' ? undefined : { path: 'chalk', namespace: 'lbctl-lazy' }));
+    b.onLoad({ filter: /.*/, namespace: 'lbctl-lazy' }, () => ({
+      resolveDir: root,
+      loader: 'js',
+      contents: `let real;
+const load = () => (real ??= require('chalk').default);
+// CommonJS as node reads it (the package is "type": "module"): module.exports is the default export.
+module.exports = new Proxy(function chalk() {}, {
+  get: (_t, p) => Reflect.get(load(), p),
+  set: (_t, p, v) => Reflect.set(load(), p, v),
+  apply: (_t, self, args) => Reflect.apply(load(), self, args),
+});`,
+    }));
+  },
+};
+
+/**
  * Text edits of dependencies, each found exactly once or the build fails (an upgrade that moves
  * the text must be looked at again, not silently lose the edit):
  * - oclif sorts the root plugin's commands with localeCompare on every call: the first
@@ -177,7 +204,7 @@ const result = await build({
   ...bundleOptions,
   stdin: { contents: entry, resolveDir: root, sourcefile: 'lbctl-entry.ts', loader: 'ts' },
   outfile: bundleFile,
-  plugins: [stubPlugin, patchPlugin, validatorPlugin],
+  plugins: [stubPlugin, patchPlugin, lazyChalkPlugin, validatorPlugin],
   metafile: Boolean(process.env.LBCTL_BUILD_META),
 });
 // The first line names this build (a hash of the rest): bin/bundle.cjs uses a code cache only if
@@ -223,7 +250,7 @@ const fast = await build({
   ...bundleOptions,
   entryPoints: [path.join(root, 'src', 'cli', 'fast-entry.ts')],
   outfile: fastFile,
-  plugins: [stubPlugin, patchPlugin, validatorPlugin],
+  plugins: [stubPlugin, patchPlugin, lazyChalkPlugin, validatorPlugin],
   metafile: true,
 });
 const oclifInFast = Object.keys(fast.metafile.inputs).filter((f) => /node_modules[\\/]@oclif[\\/]/.test(f));
