@@ -193,26 +193,39 @@ export function getDestAttrs(s: ServiceId): Buffer {
   return b;
 }
 
+/** The end of the nest findNest found last (a module variable: no pair allocated per dump entry). */
+let nestEnd = 0;
+
+/**
+ * The start of the top-level nest `want` (1 = service, 2 = destination) among the attributes of
+ * p[from + genl header, end), its end in nestEnd; -1 when it is missing, an attribute is
+ * malformed, or another of the top-level ids 1-6 is there too (decode that entry the generic way).
+ */
+function findNest(p: Buffer, from: number, end: number, want: number): number {
+  let s = -1;
+  let o = from + GENL_HDRLEN;
+  if (end < o) return -1;
+  while (o + 4 <= end) {
+    const len = p[o] | (p[o + 1] << 8);
+    if (len < 4 || o + len > end) return -1;
+    const id = (p[o + 2] | (p[o + 3] << 8)) & NLA_TYPE_MASK;
+    if (id === want) { s = o + 4; nestEnd = o + len; } else if (id >= 1 && id <= 6) return -1;
+    o += (len + 3) & ~3;
+  }
+  return s;
+}
+
 /**
  * A GET_SERVICE dump entry (p[from, end): the genl payload, genlmsghdr + attributes) without stats, or
  * undefined for a protocol lbctl does not model, or null: decode it the generic way.
  */
 export function fastService(p: Buffer, from = 0, end = p.length): VirtualService | undefined | null {
-  let s = -1;
-  let e = 0;
-  let o = from + GENL_HDRLEN;
-  if (end < o) return null;
-  while (o + 4 <= end) {
-    const len = p[o] | (p[o + 1] << 8);
-    if (len < 4 || o + len > end) return null;
-    const id = (p[o + 2] | (p[o + 3] << 8)) & NLA_TYPE_MASK;
-    if (id === 1) { s = o + 4; e = o + len; } else if (id >= 2 && id <= 6) return null;
-    o += (len + 3) & ~3;
-  }
+  const s = findNest(p, from, end, 1);
   if (s < 0) return null;
+  const e = nestEnd;
   let af: number | undefined; let protocol: number | undefined; let addr = -1; let port: number | undefined; let fwmark: number | undefined;
   let sched: string | undefined; let flags: number | undefined; let timeout: number | undefined; let netmask = -1; let pe: string | undefined;
-  o = s;
+  let o = s;
   while (o + 4 <= e) {
     const len = p[o] | (p[o + 1] << 8);
     if (len < 4 || o + len > e) return null;
@@ -246,22 +259,13 @@ function cstr(p: Buffer, v: number, n: number): string {
 
 /** A GET_DEST dump entry (p[from, end): the genl payload) without stats, or null: decode it the generic way. */
 export function fastDest(p: Buffer, svcFamily: VirtualService['family'], from = 0, end = p.length): Destination | null {
-  let s = -1;
-  let e = 0;
-  let o = from + GENL_HDRLEN;
-  if (end < o) return null;
-  while (o + 4 <= end) {
-    const len = p[o] | (p[o + 1] << 8);
-    if (len < 4 || o + len > end) return null;
-    const id = (p[o + 2] | (p[o + 3] << 8)) & NLA_TYPE_MASK;
-    if (id === 2) { s = o + 4; e = o + len; } else if (id === 1 || (id >= 3 && id <= 6)) return null;
-    o += (len + 3) & ~3;
-  }
+  const s = findNest(p, from, end, 2);
   if (s < 0) return null;
+  const e = nestEnd;
   let addr = -1; let port: number | undefined; let fwd: number | undefined; let weight: number | undefined; let uT: number | undefined; let lT: number | undefined;
   let act: number | undefined; let inact: number | undefined; let pers: number | undefined; let afam: number | undefined;
   let tunType: number | undefined; let tunPort: number | undefined; let tunFlags: number | undefined;
-  o = s;
+  let o = s;
   while (o + 4 <= e) {
     const len = p[o] | (p[o + 1] << 8);
     if (len < 4 || o + len > e) return null;
